@@ -1,0 +1,156 @@
+// gnt-cluster: cluster-wide administration.
+import { CONFIG_VERSION, EXPORT_VERSION, OS_API_VERSION, PROTOCOL_VERSION, RELEASE_VERSION, VCS_VERSION } from '../../core/constants.ts';
+import { ECODE, OpPrereqError } from '../../core/errors.ts';
+import { nodeEnv, nodePaths } from '../../util/paths.ts';
+import { exitWith, toolMain, type Command, type CommandContext } from '../framework.ts';
+import { submitAndWait } from '../jobs.ts';
+import { clusterInfoLines } from './cluster-info.ts';
+
+function parseKeyValues(text: string, what: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of text.split(/(?<!\\),/)) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new OpPrereqError(`Invalid ${what} '${part}' (expected key=value)`, ECODE.INVAL);
+    out[part.slice(0, eq)] = part.slice(eq + 1).replace(/\\,/g, ',');
+  }
+  return out;
+}
+
+const init: Command = {
+  name: 'init',
+  usage: '[<opts>...] <cluster-name>',
+  description: 'Initialises a new cluster configuration',
+  args: { min: 1, max: 1 },
+  options: [
+    { flags: ['-s', '--secondary-ip'], dest: 'secondary_ip', type: 'string', metavar: 'ADDRESS', help: 'Specify the secondary ip for this node' },
+    { flags: ['--primary-ip'], dest: 'primary_ip', type: 'string', metavar: 'ADDRESS', help: "This node's primary address (default: its name resolved); loopback addresses are allowed" },
+    { flags: ['--master-ip'], dest: 'master_ip', type: 'string', metavar: 'ADDRESS', help: 'The cluster (master) IP address (default: the cluster name resolved)' },
+    { flags: ['--master-netdev'], dest: 'master_netdev', type: 'string', metavar: 'NETDEV', help: 'Specify the node interface (cluster-wide) on which the master IP address will be added' },
+    { flags: ['--master-netmask'], dest: 'master_netmask', type: 'int', metavar: 'NETMASK', help: 'Specify the netmask of the master IP' },
+    { flags: ['--enabled-hypervisors'], dest: 'enabled_hypervisors', type: 'string', metavar: 'HYPERVISORS', help: 'Comma-separated list of hypervisors (default: fake)' },
+    { flags: ['--enabled-disk-templates'], dest: 'enabled_disk_templates', type: 'string', metavar: 'TEMPLATES', help: 'Comma-separated list of disk templates (default: diskless,file)' },
+    { flags: ['-N', '--nic-parameters'], dest: 'nicparams', type: 'string', metavar: 'PARAMS', help: 'NIC parameters' },
+    { flags: ['-C', '--candidate-pool-size'], dest: 'candidate_pool_size', type: 'int', metavar: 'SIZE', help: 'Set the candidate pool size' },
+    { flags: ['-m', '--mac-prefix'], dest: 'mac_prefix', type: 'string', metavar: 'PREFIX', help: 'Specify the mac prefix for the instance IP addresses' },
+    { flags: ['--file-storage-dir'], dest: 'file_storage_dir', type: 'string', metavar: 'DIR', help: 'Specify the default directory (cluster-wide) for storing the file-based disks' },
+    { flags: ['--shared-file-storage-dir'], dest: 'shared_file_storage_dir', type: 'string', metavar: 'DIR', help: 'Specify the default directory (cluster-wide) for storing the shared file-based disks' },
+    { flags: ['--no-ssh-init'], dest: 'no_ssh_init', help: 'Accepted for compatibility: no SSH set-up is ever done' },
+    { flags: ['--no-etc-hosts'], dest: 'no_etc_hosts', help: 'Accepted for compatibility: /etc/hosts is never modified' },
+  ],
+  async run(ctx) {
+    const { buildInitialConfig, writeClusterFiles, removeClusterFiles, startDaemon, stopDaemon } = await import('../../master/bootstrap.ts');
+    const env = nodeEnv();
+    const paths = nodePaths(env.root);
+    const o = ctx.opts;
+    const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
+    const data = await buildInitialConfig(env, {
+      clusterName: ctx.args[0],
+      primaryIp: o.primary_ip ?? undefined,
+      secondaryIp: o.secondary_ip ?? undefined,
+      masterIp: o.master_ip ?? undefined,
+      masterNetdev: o.master_netdev ?? undefined,
+      masterNetmask: o.master_netmask ?? undefined,
+      enabledHypervisors: list(o.enabled_hypervisors),
+      enabledDiskTemplates: list(o.enabled_disk_templates),
+      nicParams: o.nicparams ? parseKeyValues(o.nicparams, 'NIC parameter') : undefined,
+      candidatePoolSize: o.candidate_pool_size ?? undefined,
+      macPrefix: o.mac_prefix ?? undefined,
+      fileStorageDir: o.file_storage_dir ?? undefined,
+      sharedFileStorageDir: o.shared_file_storage_dir ?? undefined,
+    });
+    writeClusterFiles(paths, data);
+    const undo = async (why: string) => {
+      await stopDaemon(paths, 'ganeti-masterd');
+      await stopDaemon(paths, 'ganeti-noded');
+      removeClusterFiles(paths, data);
+      exitWith(`Cluster initialisation failed, nothing was kept: ${why}`);
+    };
+    for (const role of ['noded', 'masterd'] as const) {
+      const r = await startDaemon(role);
+      if (r.code !== 0) await undo(r.stderr.trim() || `${role} exited with code ${r.code}`);
+    }
+    try {
+      await submitAndWait({ ...ctx, opts: { ...ctx.opts, submit_only: false, print_jobid: false } }, [{ OP_ID: 'OP_CLUSTER_POST_INIT' }]);
+    } catch (err) {
+      await undo((err as Error).message);
+    }
+    return 0;
+  },
+};
+
+const destroy: Command = {
+  name: 'destroy',
+  usage: '',
+  description: 'Destroy cluster',
+  args: { min: 0, max: 0 },
+  options: [{ flags: ['--yes-do-it', '--ya-rly'], dest: 'yes_do_it', help: 'Destroy cluster' }],
+  async run(ctx) {
+    if (!ctx.opts.yes_do_it) {
+      exitWith('Destroying a cluster is irreversible. If you really want destroy this cluster, supply the --yes-do-it option.');
+    }
+    const { removeClusterFiles, stopDaemon } = await import('../../master/bootstrap.ts');
+    const { readConfigFile } = await import('../../master/config/store.ts');
+    const paths = nodePaths();
+    await submitAndWait(ctx, [{ OP_ID: 'OP_CLUSTER_DESTROY' }]);
+    const data = readConfigFile(paths.configFile);
+    (await ctx.client()).close();
+    await stopDaemon(paths, 'ganeti-masterd');
+    await stopDaemon(paths, 'ganeti-noded');
+    removeClusterFiles(paths, data);
+    return 0;
+  },
+};
+
+const info: Command = {
+  name: 'info',
+  aliases: ['show'],
+  usage: '[--roman]',
+  description: 'Show cluster configuration',
+  args: { min: 0, max: 0 },
+  options: [{ flags: ['--roman'], dest: 'roman_integers', help: 'Use roman numbers for positive integers' }],
+  async run(ctx) {
+    const result = (await (await ctx.client()).call('QueryClusterInfo', [])) as Record<string, unknown>;
+    ctx.out(clusterInfoLines(result));
+    return 0;
+  },
+};
+
+async function configValue(ctx: CommandContext, name: string): Promise<unknown> {
+  const [v] = (await (await ctx.client()).call('QueryConfigValues', [[name]])) as unknown[];
+  return v;
+}
+
+const getmaster: Command = {
+  name: 'getmaster',
+  usage: '',
+  description: 'Shows the cluster master',
+  args: { min: 0, max: 0 },
+  options: [],
+  async run(ctx) {
+    ctx.out(`${String(await configValue(ctx, 'master_node'))}\n`);
+    return 0;
+  },
+};
+
+const version: Command = {
+  name: 'version',
+  usage: '',
+  description: 'Shows the cluster version',
+  args: { min: 0, max: 0 },
+  options: [],
+  async run(ctx) {
+    ctx.out([
+      `Software version: ${RELEASE_VERSION}`,
+      `Internode protocol: ${PROTOCOL_VERSION}`,
+      `Configuration format: ${CONFIG_VERSION}`,
+      `OS api version: ${OS_API_VERSION}`,
+      `Export interface: ${EXPORT_VERSION}`,
+      `VCS version: ${VCS_VERSION}`,
+      '',
+    ].join('\n'));
+    return 0;
+  },
+};
+
+export const main = toolMain('gnt-cluster', [destroy, getmaster, info, init, version]);

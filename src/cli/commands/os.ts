@@ -1,0 +1,4 @@
+// gnt-os: its commands arrive with their capability; until then the tool lists none.
+import { toolMain } from '../framework.ts';
+
+export const main = toolMain('gnt-os', []);

@@ -1,0 +1,150 @@
+// The opcode table: one schema per opcode (parameters, types, defaults). LUXI, RAPI and
+// the CLI validate against this one table; errors name the bad field. Later capabilities
+// add their opcodes here (spec/core.md §3).
+import { OP_PRIO_SUBMIT_VALID } from './constants.ts';
+import { ECODE, OpCodeUnknown, OpPrereqError } from './errors.ts';
+import { isJsonInteger } from './json.ts';
+
+/** A value check; returns a description of what was expected when the value is wrong. */
+export interface ParamType {
+  name: string;
+  check(v: unknown): boolean;
+}
+
+const t = (name: string, check: (v: unknown) => boolean): ParamType => ({ name, check });
+export const T = {
+  bool: t('boolean', (v) => typeof v === 'boolean'),
+  int: t('integer', (v) => typeof v === 'number' && Number.isInteger(v)),
+  nonNegInt: t('non-negative integer', (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0),
+  float: t('number', (v) => typeof v === 'number' && Number.isFinite(v)),
+  string: t('string', (v) => typeof v === 'string'),
+  nonEmptyString: t('non-empty string', (v) => typeof v === 'string' && v.length > 0),
+  stringList: t('list of strings', (v) => Array.isArray(v) && v.every((x) => typeof x === 'string')),
+  dict: t('dictionary', (v) => v !== null && typeof v === 'object' && !Array.isArray(v)),
+  list: t('list', (v) => Array.isArray(v)),
+  any: t('any value', () => true),
+  priority: t(`one of ${OP_PRIO_SUBMIT_VALID.join(', ')}`, (v) => typeof v === 'number' && OP_PRIO_SUBMIT_VALID.includes(v)),
+  depends: t('list of [job_id, [status, ...]]', (v) =>
+    Array.isArray(v) && v.every((d) => Array.isArray(d) && d.length === 2 &&
+      (typeof d[0] === 'number' && Number.isInteger(d[0]) || typeof d[0] === 'string' && /^-?\d+$/.test(d[0])) &&
+      Array.isArray(d[1]) && d[1].every((s: unknown) => typeof s === 'string'))),
+  reason: t('list of [source, text, timestamp]', (v) =>
+    Array.isArray(v) && v.every((r) => Array.isArray(r) && r.length === 3 && typeof r[0] === 'string' &&
+      typeof r[1] === 'string' && isJsonInteger(r[2]))),
+};
+
+export interface ParamSpec {
+  type: ParamType;
+  /** Default when absent; a function for mutable defaults. Absent + no default = required. */
+  default?: unknown;
+  /** Null is accepted (and, when the value stays null, the key is left out of stored opcodes). */
+  optional?: boolean;
+  doc?: string;
+}
+
+export interface OpcodeSpec {
+  id: string;
+  params: Record<string, ParamSpec>;
+  /** Parameter whose value makes the job summary, e.g. TEST_DELAY(1.0e-2). */
+  summaryParam?: string;
+  doc: string;
+}
+
+/** Parameters every opcode carries (spec/core.md §3.1). */
+export const COMMON_PARAMS: Record<string, ParamSpec> = {
+  dry_run: { type: T.bool, default: false },
+  debug_level: { type: T.nonNegInt, default: 0 },
+  priority: { type: T.priority, default: 0 },
+  depends: { type: T.depends, default: null, optional: true },
+  comment: { type: T.string, default: null, optional: true },
+  reason: { type: T.reason, default: [] },
+};
+/** Common keys kept in stored opcodes even when null (as Ganeti stores them). */
+const KEEP_NULL = new Set(['depends', 'comment']);
+
+const OPCODES: OpcodeSpec[] = [
+  { id: 'OP_CLUSTER_POST_INIT', doc: 'Runs after the cluster is initialised.', params: {} },
+  { id: 'OP_CLUSTER_DESTROY', doc: 'Destroys the cluster (only the master may be left).', params: {} },
+  {
+    id: 'OP_TEST_DELAY',
+    doc: 'Sleeps for a while, on the master and/or on nodes; used to test the job queue.',
+    summaryParam: 'duration',
+    params: {
+      duration: { type: T.float, doc: 'seconds to sleep' },
+      on_master: { type: T.bool, default: true },
+      on_nodes: { type: T.stringList, default: [] },
+      on_node_uuids: { type: T.stringList, default: null, optional: true },
+      repeat: { type: T.nonNegInt, default: 0 },
+      interruptible: { type: T.bool, default: false },
+      no_locks: { type: T.bool, default: true },
+    },
+  },
+];
+
+export const OPCODE_TABLE: ReadonlyMap<string, OpcodeSpec> = new Map(OPCODES.map((o) => [o.id, o]));
+
+export type OpInput = Record<string, unknown> & { OP_ID: string };
+
+function wrongInput(msg: string): OpPrereqError {
+  return new OpPrereqError(msg, ECODE.INVAL);
+}
+
+/**
+ * Validate one opcode dict and return it with every default filled in, in the form the
+ * job queue stores. Throws OpCodeUnknown / OpPrereqError(wrong_input) naming the problem.
+ */
+export function validateOpcode(raw: unknown): OpInput {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw wrongInput('Opcode must be a dictionary');
+  const input = raw as Record<string, unknown>;
+  const id = input.OP_ID;
+  if (typeof id !== 'string') throw wrongInput("Opcode is missing 'OP_ID'");
+  const spec = OPCODE_TABLE.get(id);
+  if (!spec) throw new OpCodeUnknown(`Unknown opcode '${id}'`);
+  const all = { ...COMMON_PARAMS, ...spec.params };
+  for (const key of Object.keys(input)) {
+    if (key !== 'OP_ID' && !(key in all)) throw wrongInput(`Unknown parameter '${key}' for opcode ${id}`);
+  }
+  const out: OpInput = { OP_ID: id };
+  for (const [key, p] of Object.entries(all)) {
+    let v = input[key];
+    if (v === undefined) {
+      if (!('default' in p)) throw wrongInput(`Parameter '${key}' of opcode ${id} is required`);
+      v = structuredClone(p.default);
+    }
+    if (v === null) {
+      if (!p.optional && p.default !== null) throw wrongInput(`Parameter '${key}' of opcode ${id} must not be null`);
+      if (KEEP_NULL.has(key)) out[key] = null;
+      continue;
+    }
+    if (!p.type.check(v)) {
+      throw wrongInput(`Parameter '${key}' of opcode ${id} must be a ${p.type.name}, got ${JSON.stringify(v)}`);
+    }
+    out[key] = v;
+  }
+  return out;
+}
+
+/** Haskell's `show` for a Double, which Ganeti 3 uses in job summaries: 0.01 → "1.0e-2". */
+export function showDouble(x: number): string {
+  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
+  const a = Math.abs(x);
+  if (a >= 0.1 && a < 1e7) {
+    const s = String(x);
+    return s.includes('.') || s.includes('e') ? s : `${s}.0`;
+  }
+  const [mant, exp] = x.toExponential().split('e');
+  const m = mant.includes('.') ? mant : `${mant}.0`;
+  return `${m}e${Number(exp)}`;
+}
+
+/** One opcode's summary as `gnt-job list` shows it: OP_ID without OP_, plus the summary value. */
+export function opSummary(input: Record<string, unknown>): string {
+  const id = String(input.OP_ID ?? 'OP_UNKNOWN');
+  const base = id.startsWith('OP_') ? id.slice(3) : id;
+  const spec = OPCODE_TABLE.get(id);
+  if (!spec?.summaryParam) return base;
+  const v = input[spec.summaryParam];
+  if (v === undefined || v === null) return base;
+  const shown = spec.params[spec.summaryParam]?.type === T.float && typeof v === 'number' ? showDouble(v) : String(v);
+  return `${base}(${shown})`;
+}

@@ -1,0 +1,10 @@
+// The ssconf file format shared by the master (which computes values) and noded
+// (which writes them): one file per key, one item per line.
+
+export const SSCONF_KEY_RE = /^[a-z0-9_-]+$/;
+
+/** The bytes of one ssconf file: empty values stay empty, others end with a newline. */
+export function ssconfText(lines: string[]): string {
+  const joined = lines.join('\n');
+  return joined === '' || joined.endsWith('\n') ? joined : `${joined}\n`;
+}

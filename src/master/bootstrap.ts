@@ -1,0 +1,252 @@
+// Cluster initialisation and destruction. These are not jobs: `gnt-cluster init` runs
+// in-process on the future master (as upstream's bootstrap.InitCluster), writes the
+// configuration, keys, ssconf and queue, then starts noded and masterd.
+import fs from 'node:fs';
+import net from 'node:net';
+import dns from 'node:dns/promises';
+import crypto from 'node:crypto';
+import { spawn } from 'node:child_process';
+import {
+  CONFIG_VERSION, DEFAULT_MAX_RUNNING_JOBS, DEFAULT_MAX_TRACKED_JOBS, DISK_TEMPLATES, HYPERVISORS, JOB_QUEUE_VERSION,
+} from '../core/constants.ts';
+import { ECODE, OpPrereqError } from '../core/errors.ts';
+import { ssconfText } from '../core/ssconf.ts';
+import { mkdirs, writeFileAtomicSync } from '../util/fs.ts';
+import type { NodeEnv, NodePaths } from '../util/paths.ts';
+import { selfCommand } from '../util/self.ts';
+import { encodeKey, generateClusterKey } from '../rpc/auth.ts';
+import * as D from './config/defaults.ts';
+import { nowFloat, type ConfigData } from './config/model.ts';
+import { writeConfigFileSync } from './config/store.ts';
+import { ssconfValues } from './config/ssconf.ts';
+
+export interface InitOptions {
+  clusterName: string;
+  primaryIp?: string;
+  secondaryIp?: string;
+  masterIp?: string;
+  masterNetdev?: string;
+  masterNetmask?: number;
+  enabledHypervisors?: string[];
+  enabledDiskTemplates?: string[];
+  nicParams?: Record<string, string>;
+  candidatePoolSize?: number;
+  macPrefix?: string;
+  fileStorageDir?: string;
+  sharedFileStorageDir?: string;
+}
+
+const HOSTNAME_RE = /^[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*\.?$/i;
+
+async function resolve(name: string): Promise<string | null> {
+  try {
+    const timeout = new Promise<null>((r) => setTimeout(() => r(null), 3000).unref());
+    const res = await Promise.race([dns.lookup(name), timeout]);
+    return res ? res.address : null;
+  } catch {
+    return null;
+  }
+}
+
+function checkIp(value: string, what: string): string {
+  if (net.isIP(value) === 0) throw new OpPrereqError(`Invalid ${what} '${value}'`, ECODE.INVAL);
+  return value;
+}
+
+function checkList(given: string[], known: readonly string[], what: string): string[] {
+  if (given.length === 0) throw new OpPrereqError(`At least one ${what} must be enabled`, ECODE.INVAL);
+  for (const g of given) if (!known.includes(g)) throw new OpPrereqError(`Unknown ${what} '${g}' (known: ${known.join(', ')})`, ECODE.INVAL);
+  return given;
+}
+
+/** Build config.data for a new one-node cluster. */
+export async function buildInitialConfig(env: NodeEnv, opts: InitOptions): Promise<ConfigData> {
+  if (!HOSTNAME_RE.test(opts.clusterName)) throw new OpPrereqError(`Invalid cluster name '${opts.clusterName}'`, ECODE.INVAL);
+  const primaryIp = opts.primaryIp !== undefined ? checkIp(opts.primaryIp, 'primary IP address') : await resolve(env.hostname);
+  if (!primaryIp) {
+    throw new OpPrereqError(`Cannot resolve this node's name '${env.hostname}'; give its address with --primary-ip`, ECODE.RESOLVER);
+  }
+  const secondaryIp = opts.secondaryIp !== undefined ? checkIp(opts.secondaryIp, 'secondary IP address') : primaryIp;
+  let masterIp = opts.masterIp !== undefined ? checkIp(opts.masterIp, 'master IP address') : await resolve(opts.clusterName);
+  if (!masterIp && env.virtual) masterIp = primaryIp;
+  if (!masterIp) {
+    throw new OpPrereqError(`Cannot resolve the cluster name '${opts.clusterName}'; give the master IP address with --master-ip`, ECODE.RESOLVER);
+  }
+  const family = net.isIPv6(primaryIp) ? 10 : 2;
+  const loopback = primaryIp.startsWith('127.') || primaryIp === '::1';
+  const hypervisors = checkList(opts.enabledHypervisors ?? ['fake'], HYPERVISORS, 'hypervisor');
+  const templates = checkList(opts.enabledDiskTemplates ?? ['diskless', 'file'], DISK_TEMPLATES, 'disk template');
+  const now = nowFloat();
+  const nodeUuid = crypto.randomUUID();
+  const groupUuid = crypto.randomUUID();
+  const clusterUuid = crypto.randomUUID();
+  const common = (uuid: string) => ({ uuid, serial_no: 1, ctime: now, mtime: now, tags: [] as string[] });
+  const nicparams = { default: { ...D.DEFAULT_NICPARAMS.default, link: loopback ? 'lo' : 'xen-br0', ...(opts.nicParams ?? {}) } };
+  const ipolicy = { ...structuredClone(D.DEFAULT_IPOLICY), 'disk-templates': templates };
+  return {
+    version: CONFIG_VERSION,
+    cluster: {
+      ...common(clusterUuid),
+      cluster_name: opts.clusterName,
+      master_node: nodeUuid,
+      master_ip: masterIp,
+      master_netdev: opts.masterNetdev ?? (loopback ? 'lo' : 'xen-br0'),
+      master_netmask: opts.masterNetmask ?? (family === 10 ? 128 : 32),
+      use_external_mip_script: false,
+      primary_ip_family: family,
+      candidate_pool_size: opts.candidatePoolSize ?? 10,
+      max_running_jobs: DEFAULT_MAX_RUNNING_JOBS,
+      max_tracked_jobs: DEFAULT_MAX_TRACKED_JOBS,
+      enabled_hypervisors: hypervisors,
+      enabled_disk_templates: templates,
+      hvparams: structuredClone(D.DEFAULT_HVPARAMS),
+      os_hvp: {},
+      beparams: structuredClone(D.DEFAULT_BEPARAMS),
+      osparams: {},
+      osparams_private_cluster: {},
+      nicparams,
+      ndparams: structuredClone(D.DEFAULT_NDPARAMS),
+      diskparams: structuredClone(D.DEFAULT_DISKPARAMS),
+      ipolicy,
+      hv_state_static: structuredClone(D.DEFAULT_HV_STATE_STATIC),
+      disk_state_static: {},
+      data_collectors: structuredClone(D.DEFAULT_DATA_COLLECTORS),
+      compression_tools: [...D.DEFAULT_COMPRESSION_TOOLS],
+      default_iallocator: D.DEFAULT_DEFAULT_IALLOCATOR,
+      default_iallocator_params: {},
+      mac_prefix: opts.macPrefix ?? 'aa:00:00',
+      file_storage_dir: opts.fileStorageDir ?? '/srv/ganeti/file-storage',
+      shared_file_storage_dir: opts.sharedFileStorageDir ?? '/srv/ganeti/shared-file-storage',
+      gluster_storage_dir: '/var/run/ganeti/gluster',
+      volume_group_name: null,
+      reserved_lvs: [],
+      drbd_usermode_helper: null,
+      highest_used_port: 11000 - 1,
+      tcpudp_port_pool: [],
+      maintain_node_health: false,
+      modify_etc_hosts: false,
+      modify_ssh_setup: false,
+      ssh_key_type: 'rsa',
+      ssh_key_bits: 2048,
+      rsahostkeypub: '',
+      dsahostkeypub: '',
+      uid_pool: [],
+      hidden_os: [],
+      blacklisted_os: [],
+      prealloc_wipe_disks: false,
+      candidate_certs: {},
+      install_image: '',
+      instance_communication_network: '',
+      zeroing_image: '',
+      enabled_user_shutdown: false,
+    },
+    nodes: {
+      [nodeUuid]: {
+        ...common(nodeUuid),
+        name: env.hostname,
+        primary_ip: primaryIp,
+        secondary_ip: secondaryIp,
+        master_candidate: true,
+        offline: false,
+        drained: false,
+        group: groupUuid,
+        master_capable: true,
+        vm_capable: true,
+        ndparams: {},
+        powered: true,
+      },
+    },
+    nodegroups: {
+      [groupUuid]: {
+        ...common(groupUuid),
+        name: 'default',
+        members: [],
+        alloc_policy: 'preferred',
+        ndparams: {},
+        ipolicy: {},
+        diskparams: {},
+        networks: {},
+      },
+    },
+    instances: {},
+    networks: {},
+    disks: {},
+    filters: {},
+    serial_no: 1,
+    ctime: now,
+    mtime: now,
+  };
+}
+
+/** Every file init creates, so that a failed init leaves nothing behind. */
+function createdFiles(paths: NodePaths, data: ConfigData): string[] {
+  return [
+    paths.configFile, paths.clusterSecretKey, paths.clusterPublicKey, paths.queueVersion, paths.queueSerial, paths.queueLock,
+    ...Object.keys(ssconfValues(data)).map((k) => paths.ssconfFile(k)),
+  ];
+}
+
+/** Write the new cluster's files on this node. Refuses if a cluster exists; overwrites nothing. */
+export function writeClusterFiles(paths: NodePaths, data: ConfigData): void {
+  if (fs.existsSync(paths.configFile)) throw new OpPrereqError('Cluster is already initialised', ECODE.STATE);
+  mkdirs([paths.dataDir, paths.runDir, paths.socketDir, paths.logDir, paths.confDir, paths.srvDir], 0o755);
+  mkdirs([paths.queueDir, paths.queueArchive], 0o750);
+  const key = generateClusterKey();
+  writeFileAtomicSync(paths.clusterSecretKey, encodeKey(key.secretKey), { mode: 0o600 });
+  writeFileAtomicSync(paths.clusterPublicKey, encodeKey(key.publicKey), { mode: 0o644 });
+  writeFileAtomicSync(paths.queueVersion, `${JOB_QUEUE_VERSION}\n`, { mode: 0o640 });
+  writeFileAtomicSync(paths.queueSerial, '0\n', { mode: 0o640 });
+  fs.writeFileSync(paths.queueLock, '', { mode: 0o640 });
+  for (const [k, lines] of Object.entries(ssconfValues(data))) {
+    writeFileAtomicSync(paths.ssconfFile(k), ssconfText(lines), { mode: 0o444, syncDir: false });
+  }
+  // config.data last: its presence is what says "this node is in a cluster".
+  writeConfigFileSync(paths.configFile, data);
+}
+
+export function removeClusterFiles(paths: NodePaths, data: ConfigData | null): void {
+  const files = data ? createdFiles(paths, data) : [paths.configFile, paths.clusterSecretKey, paths.clusterPublicKey];
+  for (const f of files) fs.rmSync(f, { force: true });
+  for (const name of fs.existsSync(paths.dataDir) ? fs.readdirSync(paths.dataDir) : []) {
+    if (name.startsWith('ssconf_')) fs.rmSync(`${paths.dataDir}/${name}`, { force: true });
+  }
+  fs.rmSync(paths.queueDir, { recursive: true, force: true });
+}
+
+/** Start a daemon of this node (detached); resolves with its start-up exit code. */
+export function startDaemon(role: 'noded' | 'masterd', extraArgs: string[] = []): Promise<{ code: number; stderr: string }> {
+  const [cmd, ...prefix] = selfCommand();
+  return new Promise((resolveStart) => {
+    const child = spawn(cmd, [...prefix, role, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('exit', (code) => resolveStart({ code: code ?? 1, stderr }));
+    child.on('error', (e) => resolveStart({ code: 1, stderr: e.message }));
+  });
+}
+
+/** Stop a daemon of this node through its pid file: SIGTERM, then SIGKILL after the grace time. */
+export async function stopDaemon(paths: NodePaths, name: string, graceMs = 30_000): Promise<boolean> {
+  let pid: number;
+  try {
+    pid = Number.parseInt(fs.readFileSync(paths.pidFile(name), 'utf8').trim(), 10);
+  } catch {
+    return false;
+  }
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  if (!alive()) return false;
+  process.kill(pid, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (alive()) process.kill(pid, 'SIGKILL');
+  fs.rmSync(paths.pidFile(name), { force: true });
+  return true;
+}

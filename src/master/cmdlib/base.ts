@@ -1,0 +1,56 @@
+// Logical units: one per opcode, in the module of its object family. The processor
+// (src/master/jobs/executor.ts) runs each in Ganeti's phases: checkArguments →
+// expandNames → checkPrereq (the opcode is "waiting") → exec (the opcode is "running").
+// A logical unit touches nodes only through the RPC client.
+import { ECODE, OpPrereqError } from '../../core/errors.ts';
+import type { OpInput } from '../../core/opcodes.ts';
+import type { Logger } from '../../util/log.ts';
+import type { RpcClient, RpcResult, RpcTarget } from '../../rpc/client.ts';
+import { DEFAULT_NODED_PORT } from '../../core/constants.ts';
+import type { ConfigStore } from '../config/store.ts';
+import type { NodeObject } from '../config/model.ts';
+
+export interface LUContext {
+  config: ConfigStore;
+  rpc: RpcClient;
+  log: Logger;
+  /** Add a line to the job's log (what `gnt-* ` prints while it waits). */
+  feedback(message: string): void;
+}
+
+export interface LogicalUnit {
+  checkArguments?(): void;
+  expandNames?(): void;
+  checkPrereq?(): void | Promise<void>;
+  exec(): Promise<unknown>;
+}
+
+export type LUFactory = (op: OpInput, ctx: LUContext) => LogicalUnit;
+
+/** Where a node's noded listens: its primary IP on the cluster's noded port. */
+export function rpcTarget(node: NodeObject): RpcTarget {
+  const port = Number((node.ndparams as Record<string, unknown>)?.noded_port ?? DEFAULT_NODED_PORT);
+  return { name: node.name, address: node.primary_ip, port, offline: node.offline };
+}
+
+/** Resolve a node name (or uuid) from an opcode; unknown names are a prerequisite error. */
+export function expandNode(ctx: LUContext, name: string): NodeObject {
+  const node = ctx.config.node(name) ?? ctx.config.nodeByName(name) ??
+    ctx.config.nodes().find((n) => n.name.split('.')[0] === name);
+  if (!node) throw new OpPrereqError(`Node '${name}' not known`, ECODE.NOENT);
+  return node;
+}
+
+/** Raise a failed RPC result the way Ganeti's RpcResult.Raise does. */
+export function raiseOnFailure(result: RpcResult, msg: string, errorClass: new (m: string) => Error): unknown {
+  if (!result.ok) throw new errorClass(`${msg} (node ${result.node}): ${result.error}`);
+  return result.payload;
+}
+
+export function logInfo(ctx: LUContext, message: string): void {
+  ctx.feedback(` - INFO: ${message}`);
+}
+
+export function logWarning(ctx: LUContext, message: string): void {
+  ctx.feedback(` - WARNING: ${message}`);
+}

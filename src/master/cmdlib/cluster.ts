@@ -1,0 +1,24 @@
+// Cluster-wide opcodes.
+import { ECODE, OpPrereqError } from '../../core/errors.ts';
+import type { OpInput } from '../../core/opcodes.ts';
+import type { LogicalUnit, LUContext } from './base.ts';
+
+/** Run after `gnt-cluster init` (upstream runs the cluster-init hooks here). */
+export function clusterPostInit(_op: OpInput, _ctx: LUContext): LogicalUnit {
+  return { exec: async () => true };
+}
+
+/** Checks that only the master is left; the CLI then stops the daemons and removes the files. */
+export function clusterDestroy(_op: OpInput, ctx: LUContext): LogicalUnit {
+  return {
+    checkPrereq() {
+      const nodes = ctx.config.nodes();
+      if (nodes.length > 1) {
+        throw new OpPrereqError(`There are still ${nodes.length - 1} node(s) in this cluster.`, ECODE.INVAL);
+      }
+      const instances = Object.keys(ctx.config.data.instances).length;
+      if (instances > 0) throw new OpPrereqError(`There are still ${instances} instance(s) in this cluster.`, ECODE.INVAL);
+    },
+    exec: async () => ctx.config.cluster.master_node,
+  };
+}

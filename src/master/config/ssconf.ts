@@ -1,0 +1,58 @@
+// The ssconf values: small per-key files on every node (spec/core.md §6.5), computed
+// from the configuration. Multi-valued keys are lists of lines.
+import { RELEASE_VERSION } from '../../core/constants.ts';
+import type { ConfigData, NodeObject } from './model.ts';
+
+const py = (b: unknown) => (b ? 'True' : 'False');
+
+/** Ganeti's "nice" sort: digit runs compare as numbers (node2 < node10). */
+export function niceSort(names: string[]): string[] {
+  return [...names].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+}
+
+export function ssconfValues(data: ConfigData): Record<string, string[]> {
+  const c = data.cluster;
+  const nodes: NodeObject[] = niceSort(Object.values(data.nodes).map((n) => n.name)).map(
+    (name) => Object.values(data.nodes).find((n) => n.name === name)!);
+  const mcs = nodes.filter((n) => n.master_candidate);
+  const master = data.nodes[c.master_node];
+  const values: Record<string, string[]> = {
+    cluster_name: [c.cluster_name],
+    cluster_tags: [...(c.tags ?? [])],
+    enabled_user_shutdown: [py(c.enabled_user_shutdown)],
+    file_storage_dir: [c.file_storage_dir],
+    gluster_storage_dir: [c.gluster_storage_dir],
+    shared_file_storage_dir: [c.shared_file_storage_dir],
+    hypervisor_list: [...c.enabled_hypervisors],
+    instance_list: niceSort(Object.values(data.instances).map((i) => i.name)),
+    maintain_node_health: [py(c.maintain_node_health)],
+    master_candidates: mcs.map((n) => n.name),
+    master_candidates_ips: mcs.map((n) => n.primary_ip),
+    master_ip: [c.master_ip],
+    master_netdev: [c.master_netdev],
+    master_netmask: [String(c.master_netmask)],
+    master_node: [master ? master.name : 'NO MASTER'],
+    networks: Object.values(data.networks).map((n) => `${n.uuid} ${String(n.name)}`),
+    node_list: nodes.map((n) => n.name),
+    node_primary_ips: nodes.map((n) => `${n.name} ${n.primary_ip}`),
+    node_secondary_ips: nodes.map((n) => `${n.name} ${n.secondary_ip}`),
+    node_vm_capable: nodes.map((n) => `${n.name}=${py(n.vm_capable)}`),
+    nodegroups: Object.values(data.nodegroups).map((g) => `${g.uuid} ${g.name}`),
+    offline_nodes: nodes.filter((n) => n.offline).map((n) => n.name),
+    online_nodes: nodes.filter((n) => !n.offline).map((n) => n.name),
+    primary_ip_family: [String(c.primary_ip_family)],
+    release_version: [RELEASE_VERSION],
+    ssh_ports: nodes.map((n) => `${n.name}=${String((n.ndparams?.ssh_port as number | undefined) ?? (c.ndparams as Record<string, unknown>)?.ssh_port ?? 22)}`),
+    uid_pool: [],
+  };
+  for (const [hv, params] of Object.entries(c.hvparams)) {
+    values[`hvparams_${hv}`] = Object.keys(params).sort().map((k) => `${k}=${formatSsconfValue(params[k])}`);
+  }
+  return values;
+}
+
+function formatSsconfValue(v: unknown): string {
+  if (typeof v === 'boolean') return py(v);
+  if (v === null || v === undefined) return 'None';
+  return String(v);
+}

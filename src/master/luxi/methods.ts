@@ -1,0 +1,210 @@
+// The LUXI methods the master serves (spec/core.md §1.4). Each checks its arguments
+// and names what is wrong; opcodes are validated against the one opcode table.
+import os from 'node:os';
+import fs from 'node:fs';
+import {
+  CONFIG_VERSION, EXPORT_VERSION, LUXI_WFJC_TIMEOUT, OS_API_VERSION, PROTOCOL_VERSION, RELEASE_VERSION, VCS_VERSION,
+} from '../../core/constants.ts';
+import { ECODE, LuxiError, OpPrereqError } from '../../core/errors.ts';
+import { validateOpcode, type OpInput } from '../../core/opcodes.ts';
+import { queryFields, runQuery, type Filter } from '../../core/query.ts';
+import { JOB_FIELDS } from '../jobs/fields.ts';
+import { NODE_FIELDS, type NodeView } from '../config/node-fields.ts';
+import type { MethodTable } from './server.ts';
+import type { Master } from '../master.ts';
+
+function argError(method: string, msg: string): LuxiError {
+  return new LuxiError(`Invalid arguments for ${method}: ${msg}`);
+}
+
+function expectArgs(method: string, args: unknown[], min: number, max = min): void {
+  if (args.length < min || args.length > max) {
+    throw argError(method, `expected ${min === max ? min : `${min} to ${max}`} argument(s), got ${args.length}`);
+  }
+}
+
+function stringList(method: string, what: string, v: unknown): string[] {
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw argError(method, `${what} must be a list of strings`);
+  return v;
+}
+
+function jobId(method: string, v: unknown): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw argError(method, `job id must be a non-negative integer, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+function opList(method: string, v: unknown): OpInput[] {
+  if (!Array.isArray(v) || v.length === 0) throw argError(method, 'a job must be a non-empty list of opcodes');
+  return v.map((op) => validateOpcode(op));
+}
+
+function filterArg(method: string, v: unknown): Filter {
+  if (v === null || v === undefined) return null;
+  if (!Array.isArray(v)) throw argError(method, 'the filter must be null or a list');
+  return v;
+}
+
+const QUERYABLE = ['job', 'node'];
+
+export function luxiMethods(master: Master): MethodTable {
+  const { queue, config } = master;
+  const nodeViews = (): NodeView[] => config.nodes().map((node) => ({ node, config: config.data }));
+  const catalog = (method: string, what: unknown) => {
+    if (what === 'job') return JOB_FIELDS;
+    if (what === 'node') return NODE_FIELDS;
+    throw new OpPrereqError(`Resource '${String(what)}' is not queryable through ${method} (known: ${QUERYABLE.join(', ')})`, ECODE.INVAL);
+  };
+
+  const submitMany = async (method: string, args: unknown[], ignoreDrain: boolean) => {
+    expectArgs(method, args, 1);
+    if (!Array.isArray(args[0])) throw argError(method, 'expected a list of jobs');
+    const jobs = args[0].map((ops) => opList(method, ops));
+    return queue.submit(jobs, { ignoreDrain });
+  };
+  const submitOne = async (method: string, args: unknown[], ignoreDrain: boolean) => {
+    expectArgs(method, args, 1);
+    const ops = opList(method, args[0]);
+    for (const op of ops) {
+      for (const [dep] of (op.depends as Array<[number, string[]]> | null) ?? []) {
+        if (Number(dep) < 0) throw new OpPrereqError('Relative job dependencies are only allowed in SubmitManyJobs', ECODE.INVAL);
+      }
+    }
+    const [[, id]] = await queue.submit([ops], { ignoreDrain });
+    return id;
+  };
+
+  return {
+    SubmitJob: (args) => submitOne('SubmitJob', args, false),
+    SubmitJobToDrainedQueue: (args) => submitOne('SubmitJobToDrainedQueue', args, true),
+    SubmitManyJobs: (args) => submitMany('SubmitManyJobs', args, false),
+
+    WaitForJobChange: (args) => {
+      expectArgs('WaitForJobChange', args, 5);
+      const [id, fields, prevInfo, prevSerial, timeout] = args;
+      const serial = prevSerial === null ? null : Number(prevSerial);
+      if (serial !== null && !Number.isInteger(serial)) throw argError('WaitForJobChange', 'previous log serial must be an integer or null');
+      if (typeof timeout !== 'number' || timeout < 0) throw argError('WaitForJobChange', 'timeout must be a non-negative number');
+      return queue.waitForChange(jobId('WaitForJobChange', id), stringList('WaitForJobChange', 'fields', fields), prevInfo, serial,
+        Math.min(timeout, LUXI_WFJC_TIMEOUT));
+    },
+
+    QueryJobs: (args) => {
+      expectArgs('QueryJobs', args, 2);
+      const [ids, fields] = args;
+      const idList = ids === null ? null : Array.isArray(ids) ? ids.map((i) => jobId('QueryJobs', i)) : (() => { throw argError('QueryJobs', 'job ids must be a list or null'); })();
+      return queue.queryJobs(idList, stringList('QueryJobs', 'fields', fields));
+    },
+
+    Query: (args) => {
+      expectArgs('Query', args, 3);
+      const [what, fields, filter] = args;
+      const names = stringList('Query', 'fields', fields);
+      if (what === 'job') return queue.query(names, filterArg('Query', filter));
+      return runQuery(catalog('Query', what) as typeof NODE_FIELDS, names, nodeViews(), filterArg('Query', filter));
+    },
+
+    QueryFields: (args) => {
+      expectArgs('QueryFields', args, 2);
+      const [what, fields] = args;
+      return queryFields(catalog('QueryFields', what) as typeof NODE_FIELDS, fields === null ? null : stringList('QueryFields', 'fields', fields));
+    },
+
+    QueryClusterInfo: (args) => {
+      expectArgs('QueryClusterInfo', args, 0);
+      return clusterInfo(master);
+    },
+
+    QueryConfigValues: (args) => {
+      expectArgs('QueryConfigValues', args, 1);
+      const fields = stringList('QueryConfigValues', 'fields', args[0]);
+      return fields.map((name) => configValue(master, name));
+    },
+  };
+}
+
+function watcherPause(master: Master): number | null {
+  try {
+    const v = Number.parseInt(fs.readFileSync(master.paths.watcherPause, 'utf8').trim(), 10);
+    return Number.isFinite(v) && v >= Date.now() / 1000 ? v : null;
+  } catch {
+    return null;
+  }
+}
+
+function configValue(master: Master, name: string): unknown {
+  const c = master.config.cluster;
+  switch (name) {
+    case 'cluster_name': return c.cluster_name;
+    case 'master_node': return master.config.masterNode().name;
+    case 'drain_flag': return master.queue.drained;
+    case 'watcher_pause': return watcherPause(master);
+    case 'modify_ssh_setup': return c.modify_ssh_setup ?? false;
+    case 'ssh_key_type': return c.ssh_key_type ?? 'rsa';
+    case 'ssh_key_bits': return c.ssh_key_bits ?? 2048;
+    default: return null;
+  }
+}
+
+/** QueryClusterInfo's dictionary (spec/core.md §6.4). */
+export function clusterInfo(master: Master): Record<string, unknown> {
+  const c = master.config.cluster as Record<string, any>;
+  const arch = os.arch() === 'x64' ? 'x86_64' : os.arch();
+  const bits = ['x64', 'arm64', 'ppc64', 's390x', 'riscv64', 'loong64'].includes(os.arch()) ? '64bits' : '32bits';
+  return {
+    software_version: RELEASE_VERSION,
+    protocol_version: PROTOCOL_VERSION,
+    config_version: CONFIG_VERSION,
+    os_api_version: OS_API_VERSION,
+    export_version: EXPORT_VERSION,
+    vcs_version: VCS_VERSION,
+    architecture: [bits, arch],
+    name: c.cluster_name,
+    master: master.config.masterNode().name,
+    default_hypervisor: c.enabled_hypervisors[0],
+    enabled_hypervisors: c.enabled_hypervisors,
+    hvparams: Object.fromEntries(c.enabled_hypervisors.map((hv: string) => [hv, c.hvparams[hv] ?? {}])),
+    os_hvp: c.os_hvp ?? {},
+    beparams: c.beparams,
+    osparams: c.osparams ?? {},
+    ipolicy: c.ipolicy,
+    nicparams: c.nicparams,
+    ndparams: c.ndparams,
+    diskparams: c.diskparams,
+    candidate_pool_size: c.candidate_pool_size,
+    max_running_jobs: c.max_running_jobs,
+    max_tracked_jobs: c.max_tracked_jobs,
+    master_netdev: c.master_netdev,
+    master_netmask: c.master_netmask,
+    use_external_mip_script: c.use_external_mip_script,
+    volume_group_name: c.volume_group_name ?? null,
+    file_storage_dir: c.file_storage_dir,
+    shared_file_storage_dir: c.shared_file_storage_dir,
+    gluster_storage_dir: c.gluster_storage_dir,
+    maintain_node_health: c.maintain_node_health,
+    ctime: c.ctime,
+    mtime: c.mtime,
+    uuid: c.uuid,
+    tags: c.tags ?? [],
+    uid_pool: c.uid_pool ?? [],
+    default_iallocator: c.default_iallocator,
+    default_iallocator_params: c.default_iallocator_params ?? {},
+    reserved_lvs: c.reserved_lvs ?? [],
+    primary_ip_version: c.primary_ip_family === 10 ? 6 : 4,
+    prealloc_wipe_disks: c.prealloc_wipe_disks,
+    hidden_os: c.hidden_os ?? [],
+    blacklisted_os: c.blacklisted_os ?? [],
+    enabled_disk_templates: c.enabled_disk_templates,
+    install_image: c.install_image ?? '',
+    instance_communication_network: c.instance_communication_network ?? '',
+    zeroing_image: c.zeroing_image ?? '',
+    compression_tools: c.compression_tools,
+    enabled_user_shutdown: c.enabled_user_shutdown,
+    enabled_data_collectors: Object.fromEntries(Object.entries(c.data_collectors ?? {}).map(([k, v]) => [k, (v as { active: boolean }).active])),
+    data_collector_interval: Object.fromEntries(Object.entries(c.data_collectors ?? {}).map(([k, v]) => [k, (v as { interval: number }).interval])),
+    drbd_usermode_helper: c.drbd_usermode_helper ?? null,
+    modify_ssh_setup: c.modify_ssh_setup ?? false,
+    ssh_key_type: c.ssh_key_type ?? 'rsa',
+    ssh_key_bits: c.ssh_key_bits ?? 2048,
+  };
+}

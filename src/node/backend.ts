@@ -1,0 +1,106 @@
+// noded's procedures: the node-local work the master asks for (spec/core.md §4.3).
+// Each takes the JSON argument list and returns the payload, or throws a message that
+// goes back as [false, msg]. Paths from the master are "virtual" (relative to the
+// cluster's root, as upstream's virtual-cluster mode sends them) and re-rooted here.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PROTOCOL_VERSION, SSCONF_MAX_SIZE } from '../core/constants.ts';
+import { syncDir, writeFileAtomic } from '../util/fs.ts';
+import type { NodePaths } from '../util/paths.ts';
+import type { Logger } from '../util/log.ts';
+import { decodeBlob } from '../rpc/client.ts';
+import { SSCONF_KEY_RE, ssconfText } from '../core/ssconf.ts';
+import type { ProcedureName } from '../rpc/procedures.ts';
+
+export interface NodeContext {
+  paths: NodePaths;
+  hostname: string;
+  log: Logger;
+}
+
+export class RpcFail extends Error {}
+
+/** A path the master sent, placed under this node's root; refuses escapes. */
+export function localPath(ctx: NodeContext, virtualPath: unknown, within: string): string {
+  if (typeof virtualPath !== 'string' || !virtualPath.startsWith('/')) throw new RpcFail(`Invalid path ${JSON.stringify(virtualPath)}`);
+  const p = path.join(ctx.paths.root, path.normalize(virtualPath));
+  if (!p.startsWith(within + path.sep)) throw new RpcFail(`Path '${virtualPath}' is outside ${path.relative(ctx.paths.root, within) || '/'}`);
+  return p;
+}
+
+function bootId(): string {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+type Handler = (ctx: NodeContext, args: unknown[]) => unknown;
+
+export const BACKEND: Record<ProcedureName, Handler> = {
+  version: () => PROTOCOL_VERSION,
+
+  node_info: (ctx, args) => {
+    const [storageUnits, hvSpecs] = args as [unknown[], unknown[]];
+    const storage = (Array.isArray(storageUnits) ? storageUnits : []).map((su) => {
+      const [type, key] = su as [string, string];
+      if (type === 'file' || type === 'sharedfile') {
+        const dir = type === 'file' ? ctx.paths.fileStorageDir : ctx.paths.sharedFileStorageDir;
+        try {
+          const st = fs.statfsSync(fs.existsSync(dir) ? dir : ctx.paths.root);
+          return { type, name: key, storage_free: Math.floor((st.bavail * st.bsize) / 1048576), storage_size: Math.floor((st.blocks * st.bsize) / 1048576) };
+        } catch {
+          return { type, name: key, storage_free: 0, storage_size: 0 };
+        }
+      }
+      return { type, name: key, storage_free: 0, storage_size: 0 };
+    });
+    const hv = (Array.isArray(hvSpecs) ? hvSpecs : []).map(() => ({
+      memory_total: Math.floor(os.totalmem() / 1048576),
+      memory_free: Math.floor(os.freemem() / 1048576),
+      memory_dom0: Math.floor((os.totalmem() - os.freemem()) / 1048576),
+      cpu_total: os.cpus().length,
+      cpu_nodes: 1,
+      cpu_sockets: 1,
+      cpu_dom0: os.cpus().length,
+      hv_version: [0, 0],
+    }));
+    return [bootId(), storage, hv];
+  },
+
+  test_delay: async (_ctx, args) => {
+    const duration = Number(args[0]);
+    if (!Number.isFinite(duration) || duration < 0) throw new RpcFail(`Invalid delay duration ${JSON.stringify(args[0])}`);
+    await sleep(duration * 1000);
+    return null;
+  },
+
+  write_ssconf_files: async (ctx, args) => {
+    const values = args[0];
+    if (values === null || typeof values !== 'object' || Array.isArray(values)) throw new RpcFail('ssconf values must be a dictionary');
+    fs.mkdirSync(ctx.paths.dataDir, { recursive: true, mode: 0o755 });
+    for (const [key, value] of Object.entries(values)) {
+      if (!SSCONF_KEY_RE.test(key)) throw new RpcFail(`Invalid ssconf key '${key}'`);
+      const lines = Array.isArray(value) ? value.map(String) : [String(value)];
+      const text = ssconfText(lines);
+      if (Buffer.byteLength(text) > SSCONF_MAX_SIZE) throw new RpcFail(`ssconf value for '${key}' is too large`);
+      await writeFileAtomic(ctx.paths.ssconfFile(key), text, { mode: 0o444, syncDir: false });
+    }
+    await syncDir(ctx.paths.dataDir);
+    return null;
+  },
+
+  jobqueue_update: async (ctx, args) => {
+    const [fileName, blob] = args;
+    const file = localPath(ctx, fileName, ctx.paths.queueDir);
+    fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
+    await writeFileAtomic(file, decodeBlob(blob), { mode: 0o640 });
+    return null;
+  },
+};

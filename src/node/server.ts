@@ -1,0 +1,87 @@
+// noded's RPC server: HTTP POST /<procedure>, body = JSON list of arguments, reply
+// [success, payload]. Every request is authenticated before anything runs (see
+// src/rpc/auth.ts); there is no switch that turns that off.
+import http from 'node:http';
+import fs from 'node:fs';
+import { RequestVerifier } from '../rpc/auth.ts';
+import { isProcedure } from '../rpc/procedures.ts';
+import { decodeKey } from '../rpc/auth.ts';
+import { BACKEND, RpcFail, type NodeContext } from './backend.ts';
+import { parseJson } from '../core/json.ts';
+
+/** Largest request body noded accepts (config uploads stay far below). */
+const MAX_BODY = 64 * 1024 * 1024;
+
+/** The cluster public key, re-read when the file changes (a node joins after noded starts). */
+function publicKeyLoader(file: string): () => Uint8Array | null {
+  let cached: { mtimeMs: number; key: Uint8Array } | null = null;
+  return () => {
+    let st: fs.Stats;
+    try {
+      st = fs.statSync(file);
+    } catch {
+      cached = null;
+      return null;
+    }
+    if (!cached || cached.mtimeMs !== st.mtimeMs) {
+      try {
+        cached = { mtimeMs: st.mtimeMs, key: decodeKey(fs.readFileSync(file, 'utf8'), 32, 'cluster public key') };
+      } catch {
+        return null;
+      }
+    }
+    return cached.key;
+  };
+}
+
+function reply(res: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+export function createNodeServer(ctx: NodeContext): http.Server {
+  const verifier = new RequestVerifier(ctx.hostname, publicKeyLoader(ctx.paths.clusterPublicKey));
+  const server = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
+    const proc = (req.url ?? '/').slice(1);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooLarge = false;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) tooLarge = true;
+      else chunks.push(c);
+    });
+    req.on('end', () => {
+      if (req.method !== 'POST') return reply(res, 400, 'Only the POST method is supported');
+      if (tooLarge) return reply(res, 413, 'Request body too large');
+      const body = Buffer.concat(chunks);
+      const refused = verifier.verify(req.headers, `/${proc}`, body);
+      if (refused) {
+        ctx.log.warn({ procedure: proc, remote: req.socket.remoteAddress, reason: refused }, 'refused unauthenticated RPC request');
+        return reply(res, 401, `Unauthorized: ${refused}`);
+      }
+      if (!isProcedure(proc)) return reply(res, 404, `Unknown procedure '${proc}'`);
+      let args: unknown;
+      try {
+        args = parseJson(body.toString('utf8'));
+      } catch {
+        return reply(res, 400, 'Request body is not valid JSON');
+      }
+      if (!Array.isArray(args)) return reply(res, 400, 'Request body must be a JSON list of arguments');
+      ctx.log.debug({ procedure: proc }, 'RPC call');
+      Promise.resolve()
+        .then(() => BACKEND[proc](ctx, args as unknown[]))
+        .then(
+          (payload) => reply(res, 200, [true, payload ?? null]),
+          (err: unknown) => {
+            const msg = err instanceof RpcFail ? err.message : `Error while executing backend function: ${(err as Error)?.message ?? String(err)}`;
+            ctx.log.error({ procedure: proc, err: msg }, 'RPC procedure failed');
+            reply(res, 200, [false, msg]);
+          },
+        );
+    });
+  });
+  server.on('clientError', (_err, socket) => socket.destroy());
+  return server;
+}

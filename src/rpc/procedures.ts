@@ -1,0 +1,34 @@
+// The node-RPC procedure table shared by both sides (spec/core.md §4.3): name, timeout
+// class and whether offline nodes are still contacted. The master's client and noded's
+// dispatcher both read it, so a procedure cannot exist on one side only.
+import { RPC_TMO } from '../core/constants.ts';
+
+export interface ProcedureSpec {
+  /** Read timeout in seconds, or a function of the arguments (test_delay). */
+  timeout: number | ((args: unknown[]) => number);
+  /** Offline nodes are contacted for this call (version, node_powercycle). */
+  allowOffline?: boolean;
+}
+
+export const PROCEDURES = {
+  version: { timeout: RPC_TMO.URGENT, allowOffline: true },
+  node_info: { timeout: RPC_TMO.URGENT },
+  test_delay: { timeout: (args: unknown[]) => Math.floor(Number(args[0]) + 5) },
+  write_ssconf_files: { timeout: RPC_TMO.NORMAL },
+  jobqueue_update: { timeout: RPC_TMO.URGENT },
+} satisfies Record<string, ProcedureSpec>;
+
+export type ProcedureName = keyof typeof PROCEDURES;
+
+export function isProcedure(name: string): name is ProcedureName {
+  return Object.hasOwn(PROCEDURES, name);
+}
+
+export function procedureTimeout(name: ProcedureName, args: unknown[]): number {
+  const t = (PROCEDURES[name] as ProcedureSpec).timeout;
+  return typeof t === 'function' ? t(args) : t;
+}
+
+/** The compressed-blob encoding of jobqueue_update/upload_file: [0, text] or [1, base64(zlib)]. */
+export const RPC_ENCODING_NONE = 0;
+export const RPC_ENCODING_ZLIB_BASE64 = 1;

@@ -1,0 +1,78 @@
+// Every path the program touches hangs off the node's root directory, as in upstream
+// Ganeti's virtual-cluster mode: GANETI_ROOTDIR (absolute; its last component is the
+// node's name) together with GANETI_HOSTNAME (the node's name). Both or neither.
+import os from 'node:os';
+import path from 'node:path';
+import { ConfigurationError } from '../core/errors.ts';
+
+export interface NodeEnv {
+  /** "/" for a real node, the virtual node's directory otherwise. */
+  root: string;
+  /** This node's name. */
+  hostname: string;
+  virtual: boolean;
+}
+
+let cached: NodeEnv | undefined;
+
+export function nodeEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
+  if (env === process.env && cached) return cached;
+  const root = env.GANETI_ROOTDIR;
+  const host = env.GANETI_HOSTNAME;
+  let result: NodeEnv;
+  if (root === undefined && host === undefined) {
+    result = { root: '/', hostname: os.hostname(), virtual: false };
+  } else if (!root || !host) {
+    throw new ConfigurationError('GANETI_ROOTDIR and GANETI_HOSTNAME must be set together (virtual cluster mode)');
+  } else if (!path.isAbsolute(root)) {
+    throw new ConfigurationError(`GANETI_ROOTDIR must be an absolute path, not '${root}'`);
+  } else {
+    const normalized = path.resolve(root);
+    if (path.basename(normalized) !== host) {
+      throw new ConfigurationError(
+        `The last component of GANETI_ROOTDIR ('${normalized}') must be the node name GANETI_HOSTNAME ('${host}')`);
+    }
+    result = { root: normalized, hostname: host, virtual: true };
+  }
+  if (env === process.env) cached = result;
+  return result;
+}
+
+/** The fixed layout below a node's root. */
+export function nodePaths(root: string = nodeEnv().root) {
+  const r = (p: string) => path.join(root, p);
+  const dataDir = r('var/lib/ganeti');
+  const runDir = r('var/run/ganeti');
+  const queueDir = path.join(dataDir, 'queue');
+  return {
+    root,
+    dataDir,
+    runDir,
+    logDir: r('var/log/ganeti'),
+    confDir: r('etc/ganeti'),
+    srvDir: r('srv/ganeti'),
+    socketDir: path.join(runDir, 'socket'),
+    masterSocket: path.join(runDir, 'socket', 'ganeti-master'),
+    querySocket: path.join(runDir, 'socket', 'ganeti-query'),
+    configFile: path.join(dataDir, 'config.data'),
+    /** Signing key of the cluster (secret, 0600): only the master and its candidates hold it. */
+    clusterSecretKey: path.join(dataDir, 'cluster-key'),
+    /** Public half of the cluster key: every node verifies RPC requests with it. */
+    clusterPublicKey: path.join(dataDir, 'cluster-key.pub'),
+    queueDir,
+    queueSerial: path.join(queueDir, 'serial'),
+    queueVersion: path.join(queueDir, 'version'),
+    queueLock: path.join(queueDir, 'lock'),
+    queueDrain: path.join(queueDir, 'drain'),
+    queueArchive: path.join(queueDir, 'archive'),
+    watcherPause: path.join(dataDir, 'watcher.pause'),
+    fileStorageDir: r('srv/ganeti/file-storage'),
+    sharedFileStorageDir: r('srv/ganeti/shared-file-storage'),
+    pidFile: (daemon: string) => path.join(runDir, `${daemon}.pid`),
+    logFile: (daemon: string) => path.join(root, 'var/log/ganeti', `${daemon}.log`),
+    ssconfFile: (key: string) => path.join(dataDir, `ssconf_${key}`),
+    /** noded's listening address and port, written at start so local tools can find it. */
+    nodedAddressFile: path.join(runDir, 'noded.address'),
+  };
+}
+export type NodePaths = ReturnType<typeof nodePaths>;
