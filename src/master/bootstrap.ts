@@ -14,7 +14,7 @@ import { ssconfText } from '../core/ssconf.ts';
 import { mkdirs, writeFileAtomicSync } from '../util/fs.ts';
 import type { NodeEnv, NodePaths } from '../util/paths.ts';
 import { selfCommand } from '../util/self.ts';
-import { encodeKey, generateClusterKey } from '../rpc/auth.ts';
+import { deriveNodeKey, encodeKey, generateClusterSecret } from '../rpc/auth.ts';
 import * as D from './config/defaults.ts';
 import { nowFloat, type ConfigData } from './config/model.ts';
 import { writeConfigFileSync } from './config/store.ts';
@@ -181,7 +181,7 @@ export async function buildInitialConfig(env: NodeEnv, opts: InitOptions): Promi
 /** Every file init creates, so that a failed init leaves nothing behind. */
 function createdFiles(paths: NodePaths, data: ConfigData): string[] {
   return [
-    paths.configFile, paths.clusterSecretKey, paths.clusterPublicKey, paths.queueVersion, paths.queueSerial, paths.queueLock,
+    paths.configFile, paths.clusterKey, paths.nodeKey, paths.queueVersion, paths.queueSerial, paths.queueLock,
     ...Object.keys(ssconfValues(data)).map((k) => paths.ssconfFile(k)),
   ];
 }
@@ -191,9 +191,9 @@ export function writeClusterFiles(paths: NodePaths, data: ConfigData): void {
   if (fs.existsSync(paths.configFile)) throw new OpPrereqError('Cluster is already initialised', ECODE.STATE);
   mkdirs([paths.dataDir, paths.runDir, paths.socketDir, paths.logDir, paths.confDir, paths.srvDir], 0o755);
   mkdirs([paths.queueDir, paths.queueArchive], 0o750);
-  const key = generateClusterKey();
-  writeFileAtomicSync(paths.clusterSecretKey, encodeKey(key.secretKey), { mode: 0o600 });
-  writeFileAtomicSync(paths.clusterPublicKey, encodeKey(key.publicKey), { mode: 0o644 });
+  const secret = generateClusterSecret();
+  writeFileAtomicSync(paths.clusterKey, encodeKey(secret), { mode: 0o600 });
+  writeFileAtomicSync(paths.nodeKey, encodeKey(deriveNodeKey(secret, data.nodes[data.cluster.master_node].name)), { mode: 0o600 });
   writeFileAtomicSync(paths.queueVersion, `${JOB_QUEUE_VERSION}\n`, { mode: 0o640 });
   writeFileAtomicSync(paths.queueSerial, '0\n', { mode: 0o640 });
   fs.writeFileSync(paths.queueLock, '', { mode: 0o640 });
@@ -205,7 +205,7 @@ export function writeClusterFiles(paths: NodePaths, data: ConfigData): void {
 }
 
 export function removeClusterFiles(paths: NodePaths, data: ConfigData | null): void {
-  const files = data ? createdFiles(paths, data) : [paths.configFile, paths.clusterSecretKey, paths.clusterPublicKey];
+  const files = data ? createdFiles(paths, data) : [paths.configFile, paths.clusterKey, paths.nodeKey];
   for (const f of files) fs.rmSync(f, { force: true });
   for (const name of fs.existsSync(paths.dataDir) ? fs.readdirSync(paths.dataDir) : []) {
     if (name.startsWith('ssconf_')) fs.rmSync(`${paths.dataDir}/${name}`, { force: true });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT_NOTCLUSTER, EXIT_NOTMASTER } from '../core/constants.ts';
 import { RpcClient, encodeBlob } from '../rpc/client.ts';
-import { loadSecretKey } from '../rpc/auth.ts';
+import { loadKey } from '../rpc/auth.ts';
 import type { Logger } from '../util/log.ts';
 import type { NodePaths } from '../util/paths.ts';
 import { ConfigStore } from './config/store.ts';
@@ -52,7 +52,7 @@ export class Master {
       throw new StartupError(`This node (${hostname}) is not the master node according to its configuration (the master is ${masterName})`, EXIT_NOTMASTER);
     }
     this.rpc = new RpcClient(() => {
-      this.secretKey ??= loadSecretKey(paths.clusterSecretKey);
+      this.secretKey ??= loadKey(paths.clusterKey, 'cluster key');
       return this.secretKey;
     });
     this.queue = new JobQueue(paths, log);

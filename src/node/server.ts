@@ -3,17 +3,16 @@
 // src/rpc/auth.ts); there is no switch that turns that off.
 import http from 'node:http';
 import fs from 'node:fs';
-import { RequestVerifier } from '../rpc/auth.ts';
+import { decodeKey, RequestVerifier } from '../rpc/auth.ts';
 import { isProcedure } from '../rpc/procedures.ts';
-import { decodeKey } from '../rpc/auth.ts';
 import { BACKEND, RpcFail, type NodeContext } from './backend.ts';
 import { parseJson } from '../core/json.ts';
 
 /** Largest request body noded accepts (config uploads stay far below). */
 const MAX_BODY = 64 * 1024 * 1024;
 
-/** The cluster public key, re-read when the file changes (a node joins after noded starts). */
-function publicKeyLoader(file: string): () => Uint8Array | null {
+/** The node key, re-read when the file changes (a node joins after noded starts). */
+function nodeKeyLoader(file: string): () => Uint8Array | null {
   let cached: { mtimeMs: number; key: Uint8Array } | null = null;
   return () => {
     let st: fs.Stats;
@@ -25,7 +24,7 @@ function publicKeyLoader(file: string): () => Uint8Array | null {
     }
     if (!cached || cached.mtimeMs !== st.mtimeMs) {
       try {
-        cached = { mtimeMs: st.mtimeMs, key: decodeKey(fs.readFileSync(file, 'utf8'), 32, 'cluster public key') };
+        cached = { mtimeMs: st.mtimeMs, key: decodeKey(fs.readFileSync(file, 'utf8'), 'node key') };
       } catch {
         return null;
       }
@@ -41,7 +40,7 @@ function reply(res: http.ServerResponse, status: number, body: unknown): void {
 }
 
 export function createNodeServer(ctx: NodeContext): http.Server {
-  const verifier = new RequestVerifier(ctx.hostname, publicKeyLoader(ctx.paths.clusterPublicKey));
+  const verifier = new RequestVerifier(ctx.hostname, nodeKeyLoader(ctx.paths.nodeKey));
   const server = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
     const proc = (req.url ?? '/').slice(1);
     const chunks: Buffer[] = [];

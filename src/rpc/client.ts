@@ -5,7 +5,7 @@
 import http from 'node:http';
 import zlib from 'node:zlib';
 import { RPC_CONNECT_TIMEOUT } from '../core/constants.ts';
-import { signRequest } from './auth.ts';
+import { deriveNodeKey, signRequest } from './auth.ts';
 import { PROCEDURES, procedureTimeout, RPC_ENCODING_NONE, RPC_ENCODING_ZLIB_BASE64, type ProcedureName, type ProcedureSpec } from './procedures.ts';
 
 export interface RpcTarget {
@@ -25,10 +25,20 @@ const MAX_CONNECTIONS = 30;
 export class RpcClient {
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: MAX_CONNECTIONS, maxTotalSockets: MAX_CONNECTIONS });
 
-  private readonly secretKey: () => Uint8Array;
+  private readonly clusterSecret: () => Uint8Array;
+  private readonly nodeKeys = new Map<string, Uint8Array>();
 
-  constructor(secretKey: () => Uint8Array) {
-    this.secretKey = secretKey;
+  constructor(clusterSecret: () => Uint8Array) {
+    this.clusterSecret = clusterSecret;
+  }
+
+  private nodeKey(name: string): Uint8Array {
+    let key = this.nodeKeys.get(name);
+    if (!key) {
+      key = deriveNodeKey(this.clusterSecret(), name);
+      this.nodeKeys.set(name, key);
+    }
+    return key;
   }
 
   close(): void {
@@ -43,7 +53,7 @@ export class RpcClient {
     const path = `/${proc}`;
     let headers: Record<string, string>;
     try {
-      headers = signRequest(this.secretKey(), target.name, path, body);
+      headers = signRequest(this.nodeKey(target.name), target.name, path, body);
     } catch (err) {
       return { node: target.name, ok: false, error: `Cannot sign RPC request: ${(err as Error).message}` };
     }

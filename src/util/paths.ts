@@ -3,7 +3,7 @@
 // node's name) together with GANETI_HOSTNAME (the node's name). Both or neither.
 import os from 'node:os';
 import path from 'node:path';
-import { ConfigurationError } from '../core/errors.ts';
+import { ECODE, OpPrereqError } from '../core/errors.ts';
 
 export interface NodeEnv {
   /** "/" for a real node, the virtual node's directory otherwise. */
@@ -23,14 +23,14 @@ export function nodeEnv(env: NodeJS.ProcessEnv = process.env): NodeEnv {
   if (root === undefined && host === undefined) {
     result = { root: '/', hostname: os.hostname(), virtual: false };
   } else if (!root || !host) {
-    throw new ConfigurationError('GANETI_ROOTDIR and GANETI_HOSTNAME must be set together (virtual cluster mode)');
+    throw new OpPrereqError('GANETI_ROOTDIR and GANETI_HOSTNAME must be set together (virtual cluster mode)', ECODE.ENVIRON);
   } else if (!path.isAbsolute(root)) {
-    throw new ConfigurationError(`GANETI_ROOTDIR must be an absolute path, not '${root}'`);
+    throw new OpPrereqError(`GANETI_ROOTDIR must be an absolute path, not '${root}'`, ECODE.ENVIRON);
   } else {
     const normalized = path.resolve(root);
     if (path.basename(normalized) !== host) {
-      throw new ConfigurationError(
-        `The last component of GANETI_ROOTDIR ('${normalized}') must be the node name GANETI_HOSTNAME ('${host}')`);
+      throw new OpPrereqError(
+        `The last component of GANETI_ROOTDIR ('${normalized}') must be the node name GANETI_HOSTNAME ('${host}')`, ECODE.ENVIRON);
     }
     result = { root: normalized, hostname: host, virtual: true };
   }
@@ -55,10 +55,10 @@ export function nodePaths(root: string = nodeEnv().root) {
     masterSocket: path.join(runDir, 'socket', 'ganeti-master'),
     querySocket: path.join(runDir, 'socket', 'ganeti-query'),
     configFile: path.join(dataDir, 'config.data'),
-    /** Signing key of the cluster (secret, 0600): only the master and its candidates hold it. */
-    clusterSecretKey: path.join(dataDir, 'cluster-key'),
-    /** Public half of the cluster key: every node verifies RPC requests with it. */
-    clusterPublicKey: path.join(dataDir, 'cluster-key.pub'),
+    /** The cluster secret (0600): only the master and its candidates hold it. */
+    clusterKey: path.join(dataDir, 'cluster-key'),
+    /** This node's own RPC key (0600), derived from the cluster secret and its name. */
+    nodeKey: path.join(dataDir, 'node-key'),
     queueDir,
     queueSerial: path.join(queueDir, 'serial'),
     queueVersion: path.join(queueDir, 'version'),

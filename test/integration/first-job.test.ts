@@ -163,15 +163,15 @@ test('bad LUXI input gets Ganeti-style error replies and never crashes the maste
 });
 
 test('unauthenticated, forged and replayed node RPC requests are refused and logged', async () => {
-  const { signRequest, generateClusterKey, loadSecretKey } = await import('../../src/rpc/auth.ts');
+  const { signRequest, generateClusterSecret, loadKey } = await import('../../src/rpc/auth.ts');
   const post = async (path: string, headers: Record<string, string>, body = '[]') => {
     const r = await fetch(`http://${node.ip}:1811${path}`, { method: 'POST', headers, body });
     return [r.status, await r.text()];
   };
   assert.deepEqual(await post('/version', {}), [401, '"Unauthorized: unsigned request"']);
-  const forged = signRequest(generateClusterKey().secretKey, 'node1', '/version', Buffer.from('[]'));
+  const forged = signRequest(generateClusterSecret(), 'node1', '/version', Buffer.from('[]'));
   assert.deepEqual(await post('/version', forged), [401, '"Unauthorized: bad signature"']);
-  const key = loadSecretKey(node.file('var/lib/ganeti/cluster-key'));
+  const key = loadKey(node.file('var/lib/ganeti/node-key'), 'node key');
   const good = signRequest(key, 'node1', '/test_delay', Buffer.from('[0]'));
   assert.deepEqual(await post('/test_delay', good, '[1000]'), [401, '"Unauthorized: bad signature"']);
   assert.deepEqual(await post('/test_delay', good, '[0]'), [200, '[true,null]']);

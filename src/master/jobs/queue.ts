@@ -48,6 +48,7 @@ export class JobQueue {
     const dir = this.paths.queueDir;
     fs.mkdirSync(path.join(dir, 'archive'), { recursive: true, mode: 0o750 });
     removeStaleTemps(dir);
+    const replayed = this.store.replay();
     const version = readFileOrNull(this.paths.queueVersion);
     if (version === null) writeFileAtomicSync(this.paths.queueVersion, `${JOB_QUEUE_VERSION}\n`);
     else if (version.trim() !== String(JOB_QUEUE_VERSION)) throw new JobQueueError(`Found job queue version ${version.trim()}, expected ${JOB_QUEUE_VERSION}`);
@@ -84,7 +85,7 @@ export class JobQueue {
       }
     }
     for (const job of repaired) writeFileAtomicSync(path.join(dir, jobFileName(job.id)), serializeJob(job));
-    this.log.info({ jobs: this.jobs.size, runnable: runnable.length, repaired: repaired.length, serial: this.lastSerial }, 'job queue opened');
+    this.log.info({ jobs: this.jobs.size, runnable: runnable.length, repaired: repaired.length, replayed, serial: this.lastSerial }, 'job queue opened');
     return runnable;
   }
 

@@ -1,34 +1,82 @@
-// Durable job files with group commit. Every save writes the job's whole file
-// atomically (temp + fsync + rename); saves that arrive while a flush runs are
-// collected and the next flush writes them together, with one directory fsync for the
-// batch. A caller's promise resolves only once its job state is durable, so a job id
-// is acknowledged, and a state change is reported, only after it survives a crash.
+// Durable queue files with group commit through an append-only journal.
+//
+// A save is acknowledged once its record is in the journal and one fdatasync covers
+// every record of the batch, however many jobs it holds. Then the job's file in the
+// queue directory (the format Ganeti's tools read) is replaced atomically (temp +
+// rename) without an fsync of its own. The journal is rotated when it grows: the old
+// generation's files are fsynced in the background and only then is it deleted. After
+// a crash, replay() rewrites every file from the journal records (latest wins), so a
+// job file that was not yet on disk, or was torn, is never taken as valid.
+//
+// Journal line: "<crc32 hex> <JSON [op, name, text]>\n"; a line whose checksum does
+// not match (a torn tail) ends the replay, and it was never acknowledged.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
-import crypto from 'node:crypto';
+import zlib from 'node:zlib';
 import { serializeJob, type Job } from '../../core/jobs.ts';
-import { syncDir } from '../../util/fs.ts';
+import { syncDir, syncDirSync, writeFileAtomicSync } from '../../util/fs.ts';
 
 interface Pending {
   text: string;
   waiters: Array<{ resolve(): void; reject(e: unknown): void }>;
 }
 
+/** Journal size that triggers a rotation. */
+const ROTATE_BYTES = 8 * 1024 * 1024;
+const JOURNAL_RE = /^journal\.(\d+)$/;
+
 export function jobFileName(id: number): string {
   return `job-${id}`;
 }
 
+function journalLine(name: string, text: string): string {
+  const json = JSON.stringify(['w', name, text]);
+  return `${zlib.crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
+}
+
 export class JobStore {
+  readonly dir: string;
   private pending = new Map<string, Pending>();
   private flushing: Promise<void> | null = null;
+  private generation = 0;
+  private journal: fs.promises.FileHandle | null = null;
+  private journalBytes = 0;
+  /** Files written since this generation's journal started (fsynced when it rotates). */
+  private dirty = new Set<string>();
+  private checkpoints: Promise<void> = Promise.resolve();
   /** Called with each batch after it is durable locally (replication to candidates). */
   onFlushed: ((files: Array<[string, string]>) => void) | null = null;
 
-  readonly dir: string;
-
   constructor(dir: string) {
     this.dir = dir;
+  }
+
+  /**
+   * Recover from the journals of an earlier run: rewrite every file they hold
+   * durably, then remove them. Returns how many files were rewritten.
+   */
+  replay(): number {
+    const gens = fs.readdirSync(this.dir).map((n) => JOURNAL_RE.exec(n)).filter((m) => m !== null)
+      .map((m) => Number(m![1])).sort((a, b) => a - b);
+    const latest = new Map<string, string>();
+    for (const gen of gens) {
+      const text = fs.readFileSync(path.join(this.dir, `journal.${gen}`), 'utf8');
+      for (const line of text.split('\n')) {
+        const sp = line.indexOf(' ');
+        if (sp !== 8) break;
+        const json = line.slice(9);
+        if (zlib.crc32(json).toString(16).padStart(8, '0') !== line.slice(0, 8)) break;
+        const [op, name, content] = JSON.parse(json) as [string, string, string];
+        if (op === 'w' && /^[\w.-]+$/.test(name)) latest.set(name, content);
+      }
+    }
+    for (const [name, content] of latest) writeFileAtomicSync(path.join(this.dir, name), content, { mode: 0o640, syncDir: false });
+    if (latest.size > 0) syncDirSync(this.dir);
+    for (const gen of gens) fs.rmSync(path.join(this.dir, `journal.${gen}`));
+    if (gens.length > 0) syncDirSync(this.dir);
+    this.generation = gens.length > 0 ? gens[gens.length - 1] + 1 : 0;
+    return latest.size;
   }
 
   /** Persist a job's current state; resolves when it is durable. */
@@ -36,7 +84,7 @@ export class JobStore {
     return this.saveFile(jobFileName(job.id), serializeJob(job));
   }
 
-  /** Persist a small queue file (serial) in the same batch as job files. */
+  /** Persist a queue file (job file, serial); resolves when it is durable. */
   saveFile(name: string, text: string): Promise<void> {
     return new Promise((resolve, reject) => {
       const p = this.pending.get(name);
@@ -50,53 +98,81 @@ export class JobStore {
     });
   }
 
+  private async openJournal(): Promise<fs.promises.FileHandle> {
+    if (!this.journal) {
+      this.journal = await fsp.open(path.join(this.dir, `journal.${this.generation}`), 'a', 0o640);
+      this.journalBytes = 0;
+      // The new journal's directory entry must be durable before records count.
+      await syncDir(this.dir);
+    }
+    return this.journal;
+  }
+
   private async flushLoop(): Promise<void> {
     // Let every save issued in this turn of the event loop join the batch.
     await new Promise((r) => setImmediate(r));
     while (this.pending.size > 0) {
       const batch = this.pending;
       this.pending = new Map();
+      const entries = [...batch.entries()].map(([name, p]) => [name, p.text] as [string, string]);
       try {
-        await this.writeBatch(batch);
-        for (const p of batch.values()) for (const w of p.waiters) w.resolve();
-        this.onFlushed?.([...batch.entries()].map(([name, p]) => [name, p.text]));
+        const journal = await this.openJournal();
+        const data = entries.map(([name, text]) => journalLine(name, text)).join('');
+        await journal.write(data);
+        await journal.datasync();
+        this.journalBytes += Buffer.byteLength(data);
       } catch (err) {
         for (const p of batch.values()) for (const w of p.waiters) w.reject(err);
+        continue;
       }
+      for (const p of batch.values()) for (const w of p.waiters) w.resolve();
+      this.onFlushed?.(entries);
+      await Promise.all(entries.map(([name, text]) => this.writeView(name, text)));
+      if (this.journalBytes >= ROTATE_BYTES) await this.rotate();
     }
     this.flushing = null;
   }
 
-  private async writeBatch(batch: Map<string, Pending>): Promise<void> {
-    const tag = `${process.pid}.${crypto.randomBytes(4).toString('hex')}`;
-    const entries = [...batch.entries()].map(([name, p]) => ({ name, text: p.text, tmp: path.join(this.dir, `.${name}.${tag}.tmp`) }));
-    await Promise.all(entries.map(async (e) => {
-      const fh = await fsp.open(e.tmp, 'w', 0o640);
-      try {
-        await fh.writeFile(e.text);
-        await fh.sync();
-      } finally {
-        await fh.close();
-      }
-    }));
-    await Promise.all(entries.map((e) => fsp.rename(e.tmp, path.join(this.dir, e.name))));
-    await syncDir(this.dir);
+  /** The queue-directory copy: atomic, not yet fsynced (the journal holds it). */
+  private async writeView(name: string, text: string): Promise<void> {
+    const file = path.join(this.dir, name);
+    const tmp = `${path.join(this.dir, `.${name}`)}.${process.pid}.tmp`;
+    await fsp.writeFile(tmp, text, { mode: 0o640 });
+    await fsp.rename(tmp, file);
+    this.dirty.add(name);
   }
 
-  /** Wait until everything saved so far is durable (shutdown). */
+  /** Start a new journal; make the old generation's files durable, then drop it. */
+  private async rotate(): Promise<void> {
+    const old = { gen: this.generation, handle: this.journal!, files: this.dirty };
+    this.generation += 1;
+    this.journal = null;
+    this.dirty = new Set();
+    await this.openJournal();
+    this.checkpoints = this.checkpoints.then(async () => {
+      await Promise.all([...old.files].map(async (name) => {
+        try {
+          const fh = await fsp.open(path.join(this.dir, name), 'r');
+          try {
+            await fh.sync();
+          } finally {
+            await fh.close();
+          }
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        }
+      }));
+      await syncDir(this.dir);
+      await old.handle.close();
+      await fsp.rm(path.join(this.dir, `journal.${old.gen}`), { force: true });
+      await syncDir(this.dir);
+    }).catch(() => undefined);
+  }
+
+  /** Wait until everything saved so far is durable and checkpointed (clean shutdown). */
   async drain(): Promise<void> {
     while (this.flushing) await this.flushing;
-  }
-
-  /** Move a finished job to archive/<id // 10000>/job-<id> durably. */
-  async archive(id: number, perDir: number): Promise<string> {
-    const sub = path.join(this.dir, 'archive', String(Math.floor(id / perDir)));
-    await fsp.mkdir(sub, { recursive: true, mode: 0o750 });
-    const target = path.join(sub, jobFileName(id));
-    await fsp.rename(path.join(this.dir, jobFileName(id)), target);
-    await syncDir(sub);
-    await syncDir(this.dir);
-    return target;
+    await this.checkpoints;
   }
 
   listJobIds(): number[] {

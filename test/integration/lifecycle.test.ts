@@ -1,0 +1,78 @@
+// Daemons and the queue across crashes and restarts: nothing acknowledged is lost,
+// running jobs end as "Unclean master daemon shutdown", queued ones run; logs reopen on
+// SIGHUP; destroy removes the cluster.
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import { TestCluster, waitFor } from './cluster.ts';
+import { LuxiClient } from '../../src/luxi/client.ts';
+
+const cluster = new TestCluster();
+after(() => cluster.destroy());
+const node = cluster.init();
+const socket = node.file('var/run/ganeti/socket/ganeti-query');
+
+function jobFile(id: number) {
+  return JSON.parse(fs.readFileSync(node.file(`var/lib/ganeti/queue/job-${id}`), 'utf8'));
+}
+
+test('kill -9 of the master: the running job fails as unclean shutdown, queued jobs run after restart', async () => {
+  const luxi = await LuxiClient.connect(socket);
+  const long = { OP_ID: 'OP_TEST_DELAY', duration: 4 };
+  const short = { OP_ID: 'OP_TEST_DELAY', duration: 0.001 };
+  // Fill every execution slot (20) with long jobs so the next ones stay queued.
+  const submitted = (await luxi.call('SubmitManyJobs', [[...Array.from({ length: 20 }, () => [long]), [short], [short]]])) as [boolean, number][];
+  const ids = submitted.map(([, id]) => id);
+  await waitFor(() => jobFile(ids[0]).ops[0].status === 'running');
+  luxi.close();
+  process.kill(node.pid('ganeti-masterd')!, 'SIGKILL');
+  await waitFor(() => {
+    try {
+      process.kill(node.pid('ganeti-masterd')!, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  for (const id of ids) assert.ok(fs.existsSync(node.file(`var/lib/ganeti/queue/job-${id}`)), `job ${id} acknowledged but missing`);
+  const start = node.run('ganeti-masterd', []);
+  assert.equal(start.code, 0, start.stderr);
+  const running = jobFile(ids[0]);
+  assert.equal(running.ops[0].status, 'error');
+  assert.deepEqual(running.ops[0].result, ['OpExecError', ['Unclean master daemon shutdown']]);
+  assert.ok(running.end_timestamp);
+  const again = await LuxiClient.connect(socket);
+  for (const id of ids.slice(-2)) {
+    let status = '';
+    let prev: unknown = null;
+    while (!['success', 'error'].includes(status)) {
+      const r = await again.call('WaitForJobChange', [id, ['status'], prev, null, 10]);
+      if (r !== 'nochange') [[status]] = r as [[string]];
+      prev = [status];
+    }
+    assert.equal(status, 'success');
+  }
+  again.close();
+});
+
+test('SIGHUP reopens the log file (logrotate)', async () => {
+  const log = node.file('var/log/ganeti/ganeti-noded.log');
+  fs.renameSync(log, `${log}.1`);
+  process.kill(node.pid('ganeti-noded')!, 'SIGHUP');
+  await waitFor(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('log file reopened'));
+});
+
+test('destroy needs --yes-do-it, then stops the daemons and removes the cluster', async () => {
+  const refuse = node.run('gnt-cluster', ['destroy']);
+  assert.equal(refuse.code, 1);
+  assert.match(refuse.stderr, /supply the --yes-do-it option/);
+  const masterPid = node.pid('ganeti-masterd')!;
+  const r = node.run('gnt-cluster', ['destroy', '--yes-do-it']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(!fs.existsSync(node.file('var/lib/ganeti/config.data')));
+  assert.ok(!fs.existsSync(node.file('var/lib/ganeti/cluster-key')));
+  assert.ok(!fs.existsSync(node.file('var/lib/ganeti/queue')));
+  assert.throws(() => process.kill(masterPid, 0));
+  const init = node.run('gnt-cluster', ['init', '--primary-ip', node.ip, 'cluster2.test']);
+  assert.equal(init.code, 0, init.stderr);
+});
