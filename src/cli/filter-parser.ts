@@ -19,7 +19,7 @@ export interface FilterParseDetail {
 }
 
 /** Characters that make a lone `list` argument a filter rather than a name. */
-const FILTER_CHARS = /[()=\/!~'"\\<> \t\n\r\v\f]/;
+const FILTER_CHARS = /[()=/!~'"\\<> \t\n\r\v\f]/;
 const GLOB_CHARS = /[*?]/;
 
 // Python's re.escape() escapes exactly these.
@@ -166,7 +166,7 @@ function memoized(parser: Parser): Parser {
 // ---------------------------------------------------------------------------
 // The grammar (Ganeti's qlang.BuildFilterParser).
 
-const FIELD_NAME = /[A-Za-z][A-Za-z0-9_\/.]*/y;
+const FIELD_NAME = /[A-Za-z][A-Za-z0-9_/.]*/y;
 const DIGITS = /[0-9]+/y;
 const FLAGS = /[A-Za-z]+/y;
 const COMPARISON = /==|=|!=|<=|<|>=|>/y;

@@ -4,7 +4,7 @@
 // errors print the command's usage and exit 2. cac drives the `ganeti` front end and
 // the daemons; the gnt-* tools need these exact rules and messages.
 
-export type OptionType = 'bool' | 'false' | 'count' | 'string' | 'int' | 'float' | 'choice' | 'append';
+export type OptionType = 'bool' | 'false' | 'count' | 'const' | 'string' | 'int' | 'float' | 'choice' | 'append';
 
 export interface OptionSpec {
   /** e.g. ['-o', '--output'] */
@@ -12,6 +12,8 @@ export interface OptionSpec {
   dest: string;
   type?: OptionType;
   choices?: string[];
+  /** The value a 'const' option stores (optparse's store_const). */
+  const?: unknown;
   default?: unknown;
   metavar?: string;
   help: string;
@@ -25,7 +27,7 @@ export interface ParsedArgs {
 }
 
 function takesValue(o: OptionSpec): boolean {
-  return o.type !== undefined && !['bool', 'false', 'count'].includes(o.type);
+  return o.type !== undefined && !['bool', 'false', 'count', 'const'].includes(o.type);
 }
 
 function convert(o: OptionSpec, name: string, raw: string): unknown {
@@ -65,6 +67,7 @@ export function parseOptions(argv: string[], specs: OptionSpec[]): ParsedArgs {
       case 'bool': opts[o.dest] = true; break;
       case 'false': opts[o.dest] = false; break;
       case 'count': opts[o.dest] = (opts[o.dest] as number) + 1; break;
+      case 'const': opts[o.dest] = o.const; break;
       case 'append': (opts[o.dest] as unknown[]).push(value!); break;
       default: opts[o.dest] = convert(o, name, value!);
     }

@@ -3,14 +3,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT_NOTCLUSTER, EXIT_NOTMASTER } from '../core/constants.ts';
-import { RpcClient, encodeBlob } from '../rpc/client.ts';
+import { RpcClient, encodeBlob, type RpcResult, type RpcTarget } from '../rpc/client.ts';
 import { loadKey } from '../rpc/auth.ts';
 import type { Logger } from '../util/log.ts';
 import type { NodePaths } from '../util/paths.ts';
 import { ConfigStore } from './config/store.ts';
 import { ssconfValues } from './config/ssconf.ts';
 import { JobQueue } from './jobs/queue.ts';
+import type { StoreChange } from './jobs/store.ts';
 import { JobExecutor } from './jobs/executor.ts';
+import { LockManager, type Level } from './locking/manager.ts';
 import { LuxiServer } from './luxi/server.ts';
 import { luxiMethods } from './luxi/methods.ts';
 import { rpcTarget } from './cmdlib/base.ts';
@@ -29,6 +31,7 @@ export class Master {
   readonly queue: JobQueue;
   readonly rpc: RpcClient;
   readonly executor: JobExecutor;
+  readonly locks: LockManager;
   private luxi: LuxiServer | null = null;
   private secretKey: Uint8Array | null = null;
 
@@ -56,8 +59,23 @@ export class Master {
       return this.secretKey;
     });
     this.queue = new JobQueue(paths, log);
-    this.executor = new JobExecutor(this.queue, this.config, this.rpc, log, () => this.config.cluster.max_running_jobs);
+    this.locks = new LockManager((level) => this.lockNames(level));
+    this.executor = new JobExecutor(this.queue, this.config, this.rpc, this.locks, log, () => this.config.cluster.max_running_jobs);
     this.queue.store.onFlushed = (files) => this.replicateQueueFiles(files);
+  }
+
+  /** The current members of each lock level. */
+  private lockNames(level: Level): string[] {
+    const d = this.config.data;
+    switch (level) {
+      case 'cluster': return ['BGL'];
+      case 'node-alloc': return ['NAL'];
+      case 'node':
+      case 'node-res': return Object.keys(d.nodes);
+      case 'nodegroup': return Object.keys(d.nodegroups);
+      case 'instance': return Object.keys(d.instances);
+      case 'network': return Object.keys(d.networks);
+    }
   }
 
   get socketPaths(): string[] {
@@ -84,6 +102,14 @@ export class Master {
     this.log.info('Clean master daemon shutdown');
   }
 
+  /** Call every online node; failures are logged, and returned for the caller to report. */
+  async callOnlineNodes(proc: 'set_watcher_pause', args: unknown[]): Promise<RpcResult[]> {
+    const targets = this.config.nodes().filter((n) => !n.offline).map(rpcTarget);
+    const results = [...(await this.rpc.callMany(targets, proc, args)).values()];
+    for (const r of results) if (!r.ok) this.log.warn({ node: r.node, proc, err: r.error }, 'RPC failed');
+    return results;
+  }
+
   /** Push the ssconf files to every online node (the master's own noded included). */
   async distributeSsconf(): Promise<void> {
     const values = ssconfValues(this.config.data);
@@ -92,15 +118,35 @@ export class Master {
     for (const r of results.values()) if (!r.ok) this.log.warn({ node: r.node, err: r.error }, 'could not write ssconf files');
   }
 
-  /** Copy job-queue files to the other master candidates (they may become master). */
-  private replicateQueueFiles(files: Array<[string, string]>): void {
-    const targets = this.config.masterCandidates().filter((n) => n.name !== this.hostname && !n.offline).map(rpcTarget);
+  /** The other master candidates, which hold replicas of the queue and configuration. */
+  replicaTargets(): RpcTarget[] {
+    return this.config.masterCandidates().filter((n) => n.name !== this.hostname && !n.offline).map(rpcTarget);
+  }
+
+  /** A queue path as the nodes see it (relative to the cluster root, upstream's virtual path). */
+  virtualQueuePath(name: string): string {
+    return `/${path.relative(this.paths.root, path.join(this.paths.queueDir, name))}`;
+  }
+
+  /** The drain flag on the other master candidates (it survives a failover). */
+  async replicateDrainFlag(flag: boolean): Promise<void> {
+    const results = await this.rpc.callMany(this.replicaTargets(), 'jobqueue_set_drain_flag', [flag]);
+    for (const r of results.values()) if (!r.ok) this.log.warn({ node: r.node, err: r.error }, 'could not set the drain flag');
+  }
+
+  /** Mirror job-queue writes and archive moves on the other master candidates. */
+  private replicateQueueFiles(changes: StoreChange[]): void {
+    const targets = this.replicaTargets();
     if (targets.length === 0) return;
-    for (const [name, text] of files) {
-      const virtual = `/${path.relative(this.paths.root, path.join(this.paths.queueDir, name))}`;
-      void this.rpc.callMany(targets, 'jobqueue_update', [virtual, encodeBlob(text)]).then((res) => {
-        for (const r of res.values()) if (!r.ok) this.log.warn({ node: r.node, file: name, err: r.error }, 'job queue replication failed');
-      });
+    const report = (what: string) => (res: Map<string, RpcResult>) => {
+      for (const r of res.values()) if (!r.ok) this.log.warn({ node: r.node, what, err: r.error }, 'job queue replication failed');
+    };
+    for (const c of changes) {
+      if (c.text !== null) void this.rpc.callMany(targets, 'jobqueue_update', [this.virtualQueuePath(c.name), encodeBlob(c.text)]).then(report(c.name));
+    }
+    const renames = changes.filter((c) => c.archiveTo !== null).map((c) => [this.virtualQueuePath(c.name), this.virtualQueuePath(c.archiveTo!)]);
+    for (let i = 0; i < renames.length; i += 10) {
+      void this.rpc.callMany(targets, 'jobqueue_rename', [renames.slice(i, i + 10)]).then(report('archive'));
     }
   }
 }

@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { PROTOCOL_VERSION, SSCONF_MAX_SIZE } from '../core/constants.ts';
-import { syncDir, writeFileAtomic } from '../util/fs.ts';
+import { setFlagFile, syncDir, writeFileAtomic } from '../util/fs.ts';
 import type { NodePaths } from '../util/paths.ts';
 import type { Logger } from '../util/log.ts';
 import { decodeBlob } from '../rpc/client.ts';
@@ -101,6 +101,35 @@ export const BACKEND: Record<ProcedureName, Handler> = {
     const file = localPath(ctx, fileName, ctx.paths.queueDir);
     fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
     await writeFileAtomic(file, decodeBlob(blob), { mode: 0o640 });
+    return null;
+  },
+
+  jobqueue_rename: async (ctx, args) => {
+    const pairs = args[0];
+    if (!Array.isArray(pairs)) throw new RpcFail('jobqueue_rename expects a list of [old, new] pairs');
+    const moves = pairs.map((pair) => {
+      if (!Array.isArray(pair) || pair.length !== 2) throw new RpcFail('jobqueue_rename expects [old, new] pairs');
+      return [localPath(ctx, pair[0], ctx.paths.queueDir), localPath(ctx, pair[1], ctx.paths.queueDir)];
+    });
+    const dirs = new Set<string>();
+    for (const [from, to] of moves) {
+      fs.mkdirSync(path.dirname(to), { recursive: true, mode: 0o750 });
+      fs.renameSync(from, to);
+      dirs.add(path.dirname(from)).add(path.dirname(to));
+    }
+    for (const d of dirs) await syncDir(d);
+    return moves.map(() => null);
+  },
+
+  jobqueue_set_drain_flag: async (ctx, args) => {
+    await setFlagFile(ctx.paths.queueDrain, args[0] ? '' : null);
+    return null;
+  },
+
+  set_watcher_pause: async (ctx, args) => {
+    const until = args[0];
+    if (until !== null && (typeof until !== 'number' || !Number.isFinite(until))) throw new RpcFail('Watcher pause must be a time or null');
+    await setFlagFile(ctx.paths.watcherPause, until === null ? null : `${Math.floor(until as number)}\n`);
     return null;
   },
 };

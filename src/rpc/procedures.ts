@@ -16,6 +16,9 @@ export const PROCEDURES = {
   test_delay: { timeout: (args: unknown[]) => Math.floor(Number(args[0]) + 5) },
   write_ssconf_files: { timeout: RPC_TMO.NORMAL },
   jobqueue_update: { timeout: RPC_TMO.URGENT },
+  jobqueue_rename: { timeout: RPC_TMO.URGENT },
+  jobqueue_set_drain_flag: { timeout: RPC_TMO.URGENT },
+  set_watcher_pause: { timeout: RPC_TMO.URGENT },
 } satisfies Record<string, ProcedureSpec>;
 
 export type ProcedureName = keyof typeof PROCEDURES;

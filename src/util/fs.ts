@@ -96,3 +96,14 @@ export function readFileOrNull(file: string): string | null {
 export function mkdirs(dirs: string[], mode = 0o750): void {
   for (const d of dirs) fs.mkdirSync(d, { recursive: true, mode });
 }
+
+/** Create (with content) or remove a flag file (drain flag, watcher pause) durably. */
+export async function setFlagFile(file: string, content: string | null): Promise<void> {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
+  if (content === null) {
+    fs.rmSync(file, { force: true });
+    await syncDir(path.dirname(file));
+  } else {
+    await writeFileAtomic(file, content, { mode: 0o644 });
+  }
+}

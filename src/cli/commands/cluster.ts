@@ -4,6 +4,8 @@ import { ECODE, OpPrereqError } from '../../core/errors.ts';
 import { nodeEnv, nodePaths } from '../../util/paths.ts';
 import { exitWith, toolMain, type Command, type CommandContext } from '../framework.ts';
 import { submitAndWait } from '../jobs.ts';
+import { ctime } from '../format/time.ts';
+import { parseTimespec } from '../timespec.ts';
 import { clusterInfoLines } from './cluster-info.ts';
 
 function parseKeyValues(text: string, what: string): Record<string, string> {
@@ -153,4 +155,51 @@ const version: Command = {
   },
 };
 
-export const main = toolMain('gnt-cluster', [destroy, getmaster, info, init, version]);
+const queue: Command = {
+  name: 'queue',
+  usage: 'drain|undrain|info',
+  description: 'Change queue properties',
+  args: { min: 1, max: 1 },
+  options: [],
+  async run(ctx) {
+    const client = await ctx.client();
+    switch (ctx.args[0]) {
+      case 'drain':
+      case 'undrain':
+        await client.call('SetDrainFlag', [ctx.args[0] === 'drain']);
+        return 0;
+      case 'info':
+        ctx.out(`The drain flag is ${(await configValue(ctx, 'drain_flag')) ? 'set' : 'unset'}\n`);
+        return 0;
+      default:
+        throw new OpPrereqError("Command must be one of 'drain', 'undrain', 'info'", ECODE.INVAL);
+    }
+  },
+};
+
+const watcher: Command = {
+  name: 'watcher',
+  usage: '{pause <timespec>|continue|info}',
+  description: 'Change watcher properties',
+  args: { min: 1, max: 2 },
+  options: [],
+  async run(ctx) {
+    const client = await ctx.client();
+    const [sub, arg] = ctx.args;
+    const pausedUntil = (until: unknown) => `The watcher is paused until ${ctime(Number(until))}.\n`;
+    if (sub === 'pause' && arg !== undefined) {
+      ctx.out(pausedUntil(await client.call('SetWatcherPause', [Date.now() / 1000 + parseTimespec(arg)])));
+    } else if (sub === 'continue' && arg === undefined) {
+      await client.call('SetWatcherPause', [null]);
+      ctx.out('The watcher is no longer paused.\n');
+    } else if (sub === 'info' && arg === undefined) {
+      const until = await configValue(ctx, 'watcher_pause');
+      ctx.out(until === null || Number(until) < Date.now() / 1000 ? 'The watcher is not paused.\n' : pausedUntil(until));
+    } else {
+      throw new OpPrereqError("Command must be one of 'pause <timespec>', 'continue', 'info'", ECODE.INVAL);
+    }
+    return 0;
+  },
+};
+
+export const main = toolMain('gnt-cluster', [destroy, getmaster, info, init, queue, version, watcher]);

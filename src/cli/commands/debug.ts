@@ -1,6 +1,8 @@
 // gnt-debug: debugging commands.
 import { toolMain, type Command } from '../framework.ts';
 import { JOB_OPTIONS, submitAndWait } from '../jobs.ts';
+import { LIST_OPTIONS, printQueryResult, selectedFields } from '../list.ts';
+import type { QueryResponse } from '../../core/query.ts';
 
 const delay: Command = {
   name: 'delay',
@@ -37,4 +39,28 @@ const delay: Command = {
   },
 };
 
-export const main = toolMain('gnt-debug', [delay]);
+const locks: Command = {
+  name: 'locks',
+  usage: '[--interval N]',
+  description: 'Show the lock status of the master daemon',
+  args: { min: 0, max: 0 },
+  options: [
+    ...LIST_OPTIONS.filter((o) => ['no_headers', 'separator', 'output', 'verbose'].includes(o.dest)),
+    { flags: ['--interval'], dest: 'interval', type: 'int', metavar: 'SECONDS', help: 'Repeat the listing every SECONDS seconds' },
+  ],
+  async run(ctx) {
+    const fields = selectedFields(ctx.opts.output ?? null, ['name', 'mode', 'owner', 'pending']);
+    const client = await ctx.client();
+    for (;;) {
+      const response = (await client.call('Query', ['lock', fields, null])) as QueryResponse;
+      const rows = response.data.map((row) => row.map(([status, value], i): [number, unknown] =>
+        [status, fields[i] === 'pending' && Array.isArray(value) ? value.map(([mode, owners]) => `${mode}:${(owners as string[]).join(',')}`).join(' ') : value]));
+      const code = printQueryResult(ctx, { fields: response.fields, data: rows }, ['owner']);
+      if (!ctx.opts.interval) return code;
+      ctx.out('\n');
+      await new Promise((r) => setTimeout(r, Number(ctx.opts.interval) * 1000));
+    }
+  },
+};
+
+export const main = toolMain('gnt-debug', [delay, locks]);

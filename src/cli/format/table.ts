@@ -56,13 +56,11 @@ const STATUS_TEXT: Readonly<Record<number, readonly [string, string]>> = {
 
 /** A MiB amount in the given units (utils.FormatUnit). */
 export function formatUnit(mib: number, units: Units): string {
-  if (units === 'm' || (units === 'h' && mib < 1024)) {
-    return pyFixed(mib, 0) + (units === 'h' ? 'M' : '');
-  }
-  if (units === 'g' || (units === 'h' && mib < 1024 * 1024)) {
-    return pyFixed(mib / 1024, 1) + (units === 'h' ? 'G' : '');
-  }
-  return pyFixed(mib / 1024 / 1024, 1) + (units === 'h' ? 'T' : '');
+  // Only the human-readable choice names its unit.
+  const suffix = (letter: string) => (units === 'h' ? letter : '');
+  if (units === 'm' || (units === 'h' && mib < 1024)) return pyFixed(mib, 0) + suffix('M');
+  if (units === 'g' || (units === 'h' && mib < 1024 * 1024)) return pyFixed(mib / 1024, 1) + suffix('G');
+  return pyFixed(mib / 1024 / 1024, 1) + suffix('T');
 }
 
 function commaJoined(value: unknown): string {
@@ -90,7 +88,7 @@ export function formatTable(columns: readonly TableColumn[], rows: readonly (rea
   header: boolean, separator: string | null = null): string[] {
   const lines = header ? [columns.map((c) => c.title), ...rows] : [...rows];
   if (separator !== null) return lines.map((row) => row.join(separator));
-  const widths = columns.map((_, i) => Math.max(0, ...lines.map((row) => row[i].length)));
+  const widths = columns.map((_, i) => lines.reduce((width, row) => Math.max(width, row[i].length), 0));
   const last = columns.length - 1;
   // A left-aligned last column would only add trailing spaces.
   if (last >= 0 && !columns[last].alignRight) widths[last] = 0;

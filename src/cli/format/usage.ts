@@ -1,14 +1,14 @@
 // The command overview `gnt-X`, `gnt-X --help` and unknown subcommands print
 // (spec/surface.md §0.1), with descriptions wrapped the way Python's textwrap does.
 
-// textwrap.TextWrapper.wordsep_re: whitespace runs, em-dashes, and words that may
-// be broken after a hyphen between letters.
-// Python's \w is approximated by letters, digits and "_".
+// Pieces of textwrap.TextWrapper.wordsep_re, with Python's \w approximated by
+// letters, digits and "_".
 const WORD = String.raw`[\p{L}\p{N}_]`;
 const WORD_PUNCT = String.raw`[\p{L}\p{N}_!"'&.,?]`;
 const LETTER = String.raw`[\p{L}_]`;
 const SPACE = String.raw`[\t\n\v\f\r ]`;
 const NON_SPACE = String.raw`[^\t\n\v\f\r ]`;
+// Splits into whitespace runs, em-dashes, and words that may break after a hyphen between letters.
 const WORD_SEPARATOR = new RegExp(String.raw`(${SPACE}+|(?<=${WORD_PUNCT})-{2,}(?=${WORD})|${NON_SPACE}+?(?:-(?:(?<=${LETTER}{2}-)|(?<=${LETTER}-${LETTER}-))(?=${LETTER}-?${LETTER})|(?=${SPACE}|$)|(?<=${WORD_PUNCT})(?=-{2,}${WORD})))`, 'u');
 
 /** str.expandtabs(8). */

@@ -9,6 +9,7 @@ import type { RpcClient, RpcResult, RpcTarget } from '../../rpc/client.ts';
 import { DEFAULT_NODED_PORT } from '../../core/constants.ts';
 import type { ConfigStore } from '../config/store.ts';
 import type { NodeObject } from '../config/model.ts';
+import type { Level } from '../locking/manager.ts';
 
 export interface LUContext {
   config: ConfigStore;
@@ -16,11 +17,25 @@ export interface LUContext {
   log: Logger;
   /** Add a line to the job's log (what `gnt-* ` prints while it waits). */
   feedback(message: string): void;
+  /** Aborted when the job is cancelled with --kill while it runs. */
+  signal: AbortSignal;
 }
+
+/** The locks one opcode needs, per level (names null = every lock of the level). */
+export interface LockPlan {
+  /** The Big Ganeti Lock in shared mode (upstream's REQ_BGL = False). */
+  bglShared: boolean;
+  levels: Partial<Record<Level, { names: string[] | null; shared: boolean }>>;
+}
+
+/** Upstream's default: the BGL exclusively, nothing else. */
+export const EXCLUSIVE_BGL: LockPlan = { bglShared: false, levels: {} };
 
 export interface LogicalUnit {
   checkArguments?(): void;
   expandNames?(): void;
+  /** Locks to hold from checkPrereq to the end of exec; default EXCLUSIVE_BGL. */
+  locks?(): LockPlan;
   checkPrereq?(): void | Promise<void>;
   exec(): Promise<unknown>;
 }

@@ -10,7 +10,13 @@ export function testDelay(op: OpInput, ctx: LUContext): LogicalUnit {
   let nodeUuids: string[] = [];
   const delay = async () => {
     const targets = nodeUuids.map((u) => rpcTarget(ctx.config.node(u)!));
-    const results = await ctx.rpc.callMany(targets, 'test_delay', [duration]);
+    const call = ctx.rpc.callMany(targets, 'test_delay', [duration]);
+    // A killed job stops waiting; the nodes finish their sleep on their own.
+    const aborted = new Promise<never>((_, reject) => {
+      if (ctx.signal.aborted) reject(new OpExecError('Job killed while delaying'));
+      ctx.signal.addEventListener('abort', () => reject(new OpExecError('Job killed while delaying')), { once: true });
+    });
+    const results = await Promise.race([call, aborted]);
     for (const r of results.values()) raiseOnFailure(r, 'Failure during rpc call', OpExecError);
   };
   return {
@@ -24,6 +30,10 @@ export function testDelay(op: OpInput, ctx: LUContext): LogicalUnit {
         if (!nodeUuids.includes(master)) nodeUuids.push(master);
       }
       op.on_node_uuids = nodeUuids;
+    },
+    locks() {
+      // REQ_BGL is false; node locks unless no_locks, as upstream's LUTestDelay.
+      return { bglShared: true, levels: op.no_locks ? {} : { node: { names: nodeUuids, shared: false } } };
     },
     async exec() {
       if (repeat === 0) {

@@ -1,6 +1,5 @@
 // Default parameters of a new cluster: Ganeti 3.0.2's values, as its `gnt-cluster init`
 // writes them into config.data (read off a real 3.0.2 cluster, shared/samples/).
-/* eslint-disable */
 
 export const DEFAULT_BEPARAMS = {
   "default": {

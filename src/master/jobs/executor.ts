@@ -1,34 +1,52 @@
 // The processor: runs jobs from the queue on a pool of concurrent slots (Ganeti's
-// max_running_jobs), highest priority first, and each job's opcodes in order through
-// their logical units. The first failing opcode fails the rest of the job.
-import { ELOG_MESSAGE } from '../../core/constants.ts';
+// max_running_jobs), most important first, and each job's opcodes in order through
+// their logical units: dependencies → checkArguments → expandNames → locks (level by
+// level, with upstream's timeout schedule and priority escalation) → checkPrereq →
+// exec. The first failing opcode fails the rest of the job.
+import { ELOG_MESSAGE, OP_PRIO_HIGHEST } from '../../core/constants.ts';
 import { GanetiError, OpCodeUnknown, OpExecError, encodeError } from '../../core/errors.ts';
-import { jobPriority, splitTime, type Job } from '../../core/jobs.ts';
+import { isFinalized, jobPriority, splitTime, type Job } from '../../core/jobs.ts';
 import type { Logger } from '../../util/log.ts';
 import type { RpcClient } from '../../rpc/client.ts';
 import type { ConfigStore } from '../config/store.ts';
 import { LOGICAL_UNITS } from '../cmdlib/index.ts';
-import type { LUContext } from '../cmdlib/base.ts';
+import { EXCLUSIVE_BGL, type LockPlan, type LUContext } from '../cmdlib/base.ts';
+import { LEVELS, LockTimeout, lockAttemptTimeouts, type LockManager } from '../locking/manager.ts';
 import type { JobQueue } from './queue.ts';
 
-export class JobExecutor {
-  private runnable: Job[] = [];
-  private running = 0;
-  private idleWaiters: Array<() => void> = [];
+/** Thrown inside a job that is being cancelled. */
+class Canceled extends Error {}
+/** Thrown inside a waiting job when the master shuts down: it stays queued for the next start. */
+class Requeue extends Error {}
 
+interface Active {
+  controller: AbortController;
+  phase: 'waiting' | 'running';
+}
+
+const CANCEL_RESULT = 'Job canceled by request';
+
+export class JobExecutor {
   private readonly queue: JobQueue;
   private readonly config: ConfigStore;
   private readonly rpc: RpcClient;
+  private readonly locks: LockManager;
   private readonly log: Logger;
   private readonly maxRunning: () => number;
+  private runnable: Job[] = [];
+  private running = 0;
+  private active = new Map<number, Active>();
+  private idleWaiters: Array<() => void> = [];
 
-  constructor(queue: JobQueue, config: ConfigStore, rpc: RpcClient, log: Logger, maxRunning: () => number) {
+  constructor(queue: JobQueue, config: ConfigStore, rpc: RpcClient, locks: LockManager, log: Logger, maxRunning: () => number) {
     this.queue = queue;
     this.config = config;
     this.rpc = rpc;
+    this.locks = locks;
     this.log = log;
     this.maxRunning = maxRunning;
     queue.onRunnable = (job) => this.enqueue(job);
+    queue.cancelHooks = { abort: (job, kill) => this.abort(job, kill) };
   }
 
   enqueue(job: Job): void {
@@ -55,19 +73,33 @@ export class JobExecutor {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
-  /** Stop starting new jobs; queued ones stay on disk for the next start. */
+  /** Stop starting new jobs; waiting ones go back to queued, for the next start. */
   stop(): void {
     this.runnable = [];
+    for (const a of this.active.values()) if (a.phase === 'waiting') a.controller.abort(new Requeue('master shutting down'));
+  }
+
+  /** Cancel a started job: always while it waits, while it runs only when killing. */
+  private abort(job: Job, kill: boolean): boolean {
+    const a = this.active.get(job.id);
+    if (!a || (a.phase === 'running' && !kill)) return false;
+    if (a.phase === 'waiting') {
+      for (const op of job.ops) if (op.status === 'waiting' || op.status === 'queued') op.status = 'canceling';
+    }
+    a.controller.abort(new Canceled(CANCEL_RESULT));
+    return true;
   }
 
   private pump(): void {
     while (this.running < Math.max(1, this.maxRunning()) && this.runnable.length > 0) {
       const job = this.runnable.shift()!;
+      if (isFinalized(job)) continue;
       this.running++;
       this.runJob(job)
         .catch((err) => this.log.error({ job: job.id, err: String(err) }, 'job processing failed'))
         .finally(() => {
           this.running--;
+          this.active.delete(job.id);
           if (this.running === 0) for (const w of this.idleWaiters.splice(0)) w();
           this.pump();
         });
@@ -75,17 +107,21 @@ export class JobExecutor {
   }
 
   private async runJob(job: Job): Promise<void> {
+    const active: Active = { controller: new AbortController(), phase: 'waiting' };
+    this.active.set(job.id, active);
     for (let i = 0; i < job.ops.length; i++) {
-      const op = job.ops[i];
-      if (op.status !== 'queued') continue;
-      const ok = await this.runOpcode(job, i);
-      if (!ok) {
-        const now = splitTime();
-        for (const later of job.ops.slice(i + 1)) {
-          later.status = 'error';
-          later.result = new OpExecError('Preceding opcode failed').encode();
-          later.end_timestamp = now;
-        }
+      if (job.ops[i].status !== 'queued') continue;
+      const outcome = await this.runOpcode(job, i, active);
+      if (outcome === 'requeued') {
+        await this.queue.commit(job);
+        return;
+      }
+      if (outcome === 'canceled') {
+        this.queue.finalizeUnfinished(job, 'canceled', CANCEL_RESULT);
+        break;
+      }
+      if (outcome === 'error') {
+        this.queue.finalizeUnfinished(job, 'error', new OpExecError('Preceding opcode failed').encode());
         break;
       }
     }
@@ -93,42 +129,155 @@ export class JobExecutor {
     await this.queue.commit(job);
   }
 
-  /** Runs one opcode; returns false when it failed. The caller commits the final state. */
-  private async runOpcode(job: Job, index: number): Promise<boolean> {
+  /** Runs one opcode; the caller commits the final state. */
+  private async runOpcode(job: Job, index: number, active: Active): Promise<'success' | 'error' | 'canceled' | 'requeued'> {
     const op = job.ops[index];
+    const owner = `job/${job.id}`;
     const now = splitTime();
+    const signal = active.controller.signal;
     op.status = 'waiting';
     op.start_timestamp = now;
     job.start_timestamp ??= now;
+    active.phase = 'waiting';
     const ctx: LUContext = {
       config: this.config,
       rpc: this.rpc,
       log: this.log,
+      signal,
       feedback: (message) => {
         this.queue.appendLog(job, index, ELOG_MESSAGE, message);
         void this.queue.commit(job).catch(() => undefined);
       },
     };
     try {
+      await this.waitForDependencies(job, index, signal);
       const factory = LOGICAL_UNITS[op.input.OP_ID];
       if (!factory) throw new OpCodeUnknown(`No logical unit for opcode ${op.input.OP_ID}`);
       const lu = factory(op.input, ctx);
       lu.checkArguments?.();
       lu.expandNames?.();
+      await this.acquireLocks(job, index, owner, lu.locks?.() ?? EXCLUSIVE_BGL, signal);
       await lu.checkPrereq?.();
+      if (signal.aborted) throw signal.reason;
       op.status = 'running';
       op.exec_timestamp = splitTime();
+      active.phase = 'running';
       await this.queue.commit(job);
       op.result = (await lu.exec()) ?? null;
       op.status = 'success';
       op.end_timestamp = splitTime();
-      return true;
+      return 'success';
     } catch (err) {
+      if (err instanceof Requeue || signal.reason instanceof Requeue) {
+        op.status = 'queued';
+        op.start_timestamp = null;
+        return 'requeued';
+      }
+      op.end_timestamp = splitTime();
+      if (err instanceof Canceled || signal.reason instanceof Canceled) {
+        op.status = 'canceled';
+        op.result = CANCEL_RESULT;
+        return 'canceled';
+      }
       op.status = 'error';
       op.result = encodeError(err);
-      op.end_timestamp = splitTime();
       if (!(err instanceof GanetiError)) this.log.error({ job: job.id, op: op.input.OP_ID, err: String((err as Error)?.stack ?? err) }, 'unexpected error in opcode');
-      return false;
+      return 'error';
+    } finally {
+      this.locks.releaseAll(owner);
+    }
+  }
+
+  /** Make the "waiting" status durable and visible before blocking on something. */
+  private async markWaiting(job: Job): Promise<void> {
+    await this.queue.commit(job);
+  }
+
+  /** spec/core.md §2.5: wait for each dependency to finish with an allowed status. */
+  private async waitForDependencies(job: Job, index: number, signal: AbortSignal): Promise<void> {
+    const deps = (job.ops[index].input.depends as Array<[number, string[]]> | null) ?? [];
+    let committed = false;
+    for (const [depId, allowed] of deps) {
+      for (;;) {
+        if (signal.aborted) throw signal.reason;
+        const status = this.queue.finalStatus(depId);
+        if (status === undefined) throw new OpExecError(`Dependency job ${depId} not found`);
+        if (status === null) {
+          // Subscribe before anything awaits, so a change in between is not missed.
+          let off = () => {};
+          const changed = new Promise<void>((resolve) => {
+            const done = () => resolve();
+            const unsubscribe = this.queue.onChange(depId, done);
+            signal.addEventListener('abort', done, { once: true });
+            off = () => {
+              unsubscribe();
+              signal.removeEventListener('abort', done);
+            };
+          });
+          try {
+            if (!committed) {
+              committed = true;
+              await this.markWaiting(job);
+            }
+            if (this.queue.finalStatus(depId) === null && !signal.aborted) await changed;
+          } finally {
+            off();
+          }
+          continue;
+        }
+        if (status === 'canceled' && !allowed.includes('canceled')) throw new Canceled(`Dependency job ${depId} was cancelled`);
+        if (allowed.length > 0 && !allowed.includes(status)) {
+          throw new OpExecError(`Dependency job ${depId} finished with status '${status}', not one of '${allowed.join(', ')}' as required`);
+        }
+        break;
+      }
+    }
+  }
+
+  /**
+   * Acquire the plan's locks level by level. Each attempt has a timeout from upstream's
+   * schedule; after a timeout everything is released and acquisition starts again, and
+   * once the schedule is used up the opcode's priority is raised by one (down to -20,
+   * where it waits without timeout).
+   */
+  private async acquireLocks(job: Job, index: number, owner: string, plan: LockPlan, signal: AbortSignal): Promise<void> {
+    const op = job.ops[index];
+    const steps: Array<[(typeof LEVELS)[number], string[] | null, boolean]> = [['cluster', ['BGL'], plan.bglShared]];
+    for (const level of LEVELS) {
+      const want = plan.levels[level];
+      if (level !== 'cluster' && want) steps.push([level, want.names, want.shared]);
+    }
+    let committed = false;
+    let schedule = lockAttemptTimeouts();
+    for (;;) {
+      const next = schedule.next();
+      if (next.done && op.priority > OP_PRIO_HIGHEST) {
+        op.priority -= 1;
+        schedule = lockAttemptTimeouts();
+        continue;
+      }
+      const timeoutMs = next.done ? undefined : next.value * 1000;
+      try {
+        for (const [level, names, shared] of steps) {
+          const pending = this.locks.acquire(owner, level, names, shared, op.priority, { timeoutMs, signal });
+          if (!committed) {
+            // Only a contended lock makes the job visibly "waiting" (and costs a commit).
+            const WAIT = Symbol('wait');
+            const first = await Promise.race([pending, new Promise<typeof WAIT>((r) => setImmediate(() => r(WAIT)))]);
+            if (first === WAIT) {
+              committed = true;
+              await this.markWaiting(job);
+              await pending;
+            }
+          } else {
+            await pending;
+          }
+        }
+        return;
+      } catch (err) {
+        this.locks.releaseAll(owner);
+        if (!(err instanceof LockTimeout)) throw signal.aborted ? signal.reason : err;
+      }
     }
   }
 }

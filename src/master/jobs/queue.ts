@@ -1,36 +1,50 @@
 // The master's job queue (spec/core.md §2): ids from a durable serial, one file per job,
-// statuses, WaitForJobChange, and recovery after a crash. Execution is the executor's
-// (executor.ts); this module only stores, hands out and reports jobs.
+// statuses, cancel, priorities, dependencies, archive, WaitForJobChange, and recovery
+// after a crash. Execution is the executor's (executor.ts); this module stores, hands
+// out and reports jobs.
 import fs from 'node:fs';
 import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import {
-  JOB_NOTCHANGED, JOB_QUEUE_SIZE_HARD_LIMIT, JOB_QUEUE_VERSION, JOBS_FINALIZED, JOBS_PENDING,
+  JOB_NOTCHANGED, JOB_QUEUE_SIZE_HARD_LIMIT, JOB_QUEUE_VERSION, JOBS_FINALIZED, JOBS_PER_ARCHIVE_DIRECTORY,
+  OP_PRIO_SUBMIT_VALID,
 } from '../../core/constants.ts';
-import { GenericError, JobQueueError, JobQueueFull, OpExecError } from '../../core/errors.ts';
+import { ECODE, GenericError, JobQueueError, JobQueueFull, OpExecError, OpPrereqError } from '../../core/errors.ts';
 import { isFinalized, jobStatus, newJob, parseJob, serializeJob, splitTime, type Job, type LogEntry } from '../../core/jobs.ts';
+import { rawJson } from '../../core/json.ts';
 import type { OpInput } from '../../core/opcodes.ts';
-import { runQuery, type Filter, type QueryResponse } from '../../core/query.ts';
-import { readFileOrNull, removeStaleTemps, writeFileAtomicSync } from '../../util/fs.ts';
+import { compileFilter, runQuery, type Filter, type QueryResponse } from '../../core/query.ts';
+import { readFileOrNull, removeStaleTemps, setFlagFile, writeFileAtomicSync } from '../../util/fs.ts';
 import type { Logger } from '../../util/log.ts';
 import type { NodePaths } from '../../util/paths.ts';
 import { JOB_FIELDS, type JobView } from './fields.ts';
 import { jobFileName, JobStore } from './store.ts';
-import { rawJson } from '../../core/json.ts';
 
-export type SubmitResult = [true, number] | [false, string];
+/** One job of a submission: its id, or the error that refused it. */
+export type SubmitResult = [true, number] | [false, Error];
+export type Answer = [boolean, string];
+
+/** What the executor does for a job the queue was asked to cancel. */
+export interface CancelHooks {
+  /** Abort a job that waits (for locks or dependencies), or a running one when killing. */
+  abort(job: Job, kill: boolean): boolean;
+}
+
+function archivePath(dir: string, id: number): string {
+  return path.join(dir, 'archive', String(Math.floor(id / JOBS_PER_ARCHIVE_DIRECTORY)), jobFileName(id));
+}
 
 export class JobQueue {
   readonly store: JobStore;
+  private readonly paths: NodePaths;
+  private readonly log: Logger;
   private jobs = new Map<number, Job>();
   private lastSerial = 0;
   private accepting = true;
   private readonly changes = new EventEmitter();
-  /** Jobs that became runnable, in submission order; the executor drains it. */
+  /** Jobs that became runnable; the executor takes them. */
   onRunnable: ((job: Job) => void) | null = null;
-
-  private readonly paths: NodePaths;
-  private readonly log: Logger;
+  cancelHooks: CancelHooks | null = null;
 
   constructor(paths: NodePaths, log: Logger) {
     this.paths = paths;
@@ -40,9 +54,9 @@ export class JobQueue {
   }
 
   /**
-   * Load the queue directory and recover from an unclean stop: queued jobs stay queued,
-   * waiting jobs are re-queued, running (and canceling) jobs fail with
-   * "Unclean master daemon shutdown". Returns the jobs to run.
+   * Load the queue directory and recover from an unclean stop: the journal is replayed,
+   * queued jobs stay queued, waiting jobs are re-queued, running (and canceling) jobs
+   * fail with "Unclean master daemon shutdown". Returns the jobs to run.
    */
   open(): Job[] {
     const dir = this.paths.queueDir;
@@ -59,17 +73,8 @@ export class JobQueue {
     const runnable: Job[] = [];
     const repaired: Job[] = [];
     for (const id of this.store.listJobIds()) {
-      const file = path.join(dir, jobFileName(id));
-      let job: Job;
-      try {
-        job = parseJob(fs.readFileSync(file, 'utf8'));
-        if (job.id !== id) throw new Error(`file holds job ${job.id}`);
-      } catch (err) {
-        // Never take a damaged file as valid; keep it aside for the operator.
-        this.log.error({ file, err: (err as Error).message }, 'ignoring corrupt job file');
-        fs.renameSync(file, `${file}.corrupt`);
-        continue;
-      }
+      const job = this.readJobFile(path.join(dir, jobFileName(id)), id);
+      if (!job) continue;
       this.lastSerial = Math.max(this.lastSerial, id);
       this.jobs.set(id, job);
       const status = jobStatus(job);
@@ -89,20 +94,44 @@ export class JobQueue {
     return runnable;
   }
 
-  /** Mark every unfinished opcode failed and finalize the job. */
-  failUnfinished(job: Job, err: { encode(): [string, unknown[]] }): void {
+  /** A job file, or null when it is damaged (kept aside for the operator, never taken as valid). */
+  private readJobFile(file: string, id: number): Job | null {
+    try {
+      const job = parseJob(fs.readFileSync(file, 'utf8'));
+      if (job.id !== id) throw new Error(`file holds job ${job.id}`);
+      return job;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      this.log.error({ file, err: (err as Error).message }, 'ignoring corrupt job file');
+      try {
+        fs.renameSync(file, `${file}.corrupt`);
+      } catch { /* already gone */ }
+      return null;
+    }
+  }
+
+  /** Mark every unfinished opcode with a final status and finalize the job. */
+  finalizeUnfinished(job: Job, status: 'error' | 'canceled', result: unknown): void {
     const now = splitTime();
     for (const op of job.ops) {
       if (JOBS_FINALIZED.has(op.status)) continue;
-      op.status = 'error';
-      op.result = err.encode();
+      op.status = status;
+      op.result = result;
       op.end_timestamp = now;
     }
     job.end_timestamp = now;
   }
 
+  failUnfinished(job: Job, err: { encode(): [string, unknown[]] }): void {
+    this.finalizeUnfinished(job, 'error', err.encode());
+  }
+
   get drained(): boolean {
     return fs.existsSync(this.paths.queueDrain);
+  }
+
+  get acceptingJobs(): boolean {
+    return this.accepting;
   }
 
   stopAccepting(): void {
@@ -112,36 +141,37 @@ export class JobQueue {
   /**
    * Create jobs from validated opcode lists. Ids are acknowledged only once the serial
    * and the job files are durable. Relative dependencies (negative ids) resolve against
-   * the batch, as SubmitManyJobs does.
+   * the batch, as SubmitManyJobs does; a job may depend only on earlier, known jobs.
    */
   async submit(jobsOps: OpInput[][], opts: { ignoreDrain?: boolean } = {}): Promise<SubmitResult[]> {
     if (!this.accepting) throw new JobQueueError('Job queue is shutting down, refusing job');
     if (!opts.ignoreDrain && this.drained) throw new GenericError('Queue drained');
     if (this.jobs.size + jobsOps.length > JOB_QUEUE_SIZE_HARD_LIMIT) throw new JobQueueFull();
     const first = this.lastSerial + 1;
-    this.lastSerial += jobsOps.length;
     const now = splitTime();
     const tsNs = rawJson((BigInt(now[0]) * 1_000_000_000n + BigInt(now[1]) * 1000n).toString());
-    const created: Job[] = [];
     const results: SubmitResult[] = [];
+    const created: Job[] = [];
     jobsOps.forEach((ops, idx) => {
       const id = first + idx;
+      try {
+        for (const op of ops) this.resolveDependencies(op, id, first);
+      } catch (err) {
+        results.push([false, err as Error]);
+        return;
+      }
       ops.forEach((op, opIdx) => {
         const source = `gnt:opcode:${op.OP_ID.replace(/^OP_/, '').toLowerCase()}`;
         op.reason = [...(op.reason as unknown[]), [source, `job=${id};index=${opIdx}`, tsNs]];
-        if (Array.isArray(op.depends)) {
-          op.depends = (op.depends as Array<[number | string, string[]]>).map(([dep, st]) => {
-            const n = Number(dep);
-            return [n < 0 ? id + n : n, st];
-          });
-        }
       });
-      const job = newJob(id, ops, now);
-      created.push(job);
+      created.push(newJob(id, ops, now));
       results.push([true, id]);
     });
-    const durable = [this.store.saveFile('serial', `${this.lastSerial}\n`), ...created.map((j) => this.store.saveJob(j))];
-    await Promise.all(durable);
+    // Nothing accepted, nothing changed. Otherwise every job of the batch keeps its id,
+    // as upstream: a refused one leaves a gap.
+    if (created.length === 0) return results;
+    this.lastSerial = first + jobsOps.length - 1;
+    await Promise.all([this.store.saveFile('serial', `${this.lastSerial}\n`), ...created.map((j) => this.store.saveJob(j))]);
     for (const job of created) {
       this.jobs.set(job.id, job);
       this.onRunnable?.(job);
@@ -149,14 +179,63 @@ export class JobQueue {
     return results;
   }
 
+  /** Turn relative dependencies into ids and refuse self, future and unknown jobs. */
+  private resolveDependencies(op: OpInput, id: number, batchStart: number): void {
+    if (!Array.isArray(op.depends)) return;
+    op.depends = (op.depends as Array<[number | string, string[]]>).map(([dep, statuses]) => {
+      const n = Number(dep);
+      const target = n < 0 ? id + n : n;
+      if (n === 0 || target === id) throw new OpPrereqError(`Job ${id} cannot depend on itself`, ECODE.INVAL);
+      if (n < 0 && target < batchStart) throw new OpPrereqError(`Relative dependency ${n} of job ${id} points before its batch`, ECODE.INVAL);
+      if (target > id) throw new OpPrereqError(`Job ${id} cannot depend on the later job ${target}`, ECODE.INVAL);
+      if (target < batchStart && !this.jobs.has(target) && !fs.existsSync(archivePath(this.paths.queueDir, target))) {
+        throw new OpPrereqError(`Job ${id} depends on unknown job ${target}`, ECODE.NOENT);
+      }
+      for (const s of statuses) {
+        if (!JOBS_FINALIZED.has(s)) throw new OpPrereqError(`Invalid dependency status '${s}' (must be a final status)`, ECODE.INVAL);
+      }
+      return [target, statuses];
+    });
+  }
+
+  /**
+   * A job by id. A job whose file an operator removed by hand is unknown from then on:
+   * it is dropped here rather than trusted from memory.
+   */
   get(id: number): Job | undefined {
-    return this.jobs.get(id);
+    const job = this.jobs.get(id);
+    if (job && isFinalized(job) && !fs.existsSync(path.join(this.paths.queueDir, jobFileName(id)))) {
+      this.forget(id, 'job file removed from the queue directory');
+      return undefined;
+    }
+    return job;
+  }
+
+  private forget(id: number, why: string): void {
+    this.jobs.delete(id);
+    this.log.warn({ job: id }, why);
+    this.changes.emit(String(id));
+  }
+
+  /** A live or archived job, for queries. */
+  private lookup(id: number): JobView | null {
+    const live = this.get(id);
+    if (live) return { job: live, archived: false };
+    const archived = this.readJobFile(archivePath(this.paths.queueDir, id), id);
+    return archived ? { job: archived, archived: true } : null;
   }
 
   /** Record a change: durable first, then reported to waiting clients. */
   async commit(job: Job): Promise<void> {
     await this.store.saveJob(job);
     this.changes.emit(String(job.id));
+  }
+
+  /** Subscribe to changes of one job (dependency waits); returns the unsubscribe function. */
+  onChange(id: number, fn: () => void): () => void {
+    const key = String(id);
+    this.changes.on(key, fn);
+    return () => this.changes.off(key, fn);
   }
 
   appendLog(job: Job, opIndex: number, type: string, message: unknown): LogEntry {
@@ -167,26 +246,49 @@ export class JobQueue {
     return entry;
   }
 
-  private view(job: Job): JobView {
-    return { job, archived: false };
+  /** Finalized status of a job (live or archived), or null while it is pending or unknown. */
+  finalStatus(id: number): string | null | undefined {
+    const v = this.lookup(id);
+    if (!v) return undefined;
+    const s = jobStatus(v.job);
+    return JOBS_FINALIZED.has(s) ? s : null;
   }
 
+  private usesArchived(fields: string[], filter: Filter): boolean {
+    return fields.includes('archived') || JSON.stringify(filter ?? []).includes('"archived"');
+  }
+
+  private archivedViews(): JobView[] {
+    const base = path.join(this.paths.queueDir, 'archive');
+    const views: JobView[] = [];
+    for (const sub of fs.existsSync(base) ? fs.readdirSync(base) : []) {
+      for (const name of fs.readdirSync(path.join(base, sub))) {
+        const m = /^job-(\d+)$/.exec(name);
+        const job = m ? this.readJobFile(path.join(base, sub, name), Number(m[1])) : null;
+        if (job) views.push({ job, archived: true });
+      }
+    }
+    return views;
+  }
+
+  /** Query("job"): live jobs whose files are present; archived ones only when asked for. */
   query(fields: string[], filter: Filter): QueryResponse {
-    return runQuery(JOB_FIELDS, fields, [...this.jobs.values()].map((j) => this.view(j)), filter);
+    compileFilter(JOB_FIELDS, filter);
+    const present = new Set(this.store.listJobIds());
+    for (const [id, job] of this.jobs) if (!present.has(id) && isFinalized(job)) this.forget(id, 'job file removed from the queue directory');
+    const views: JobView[] = [...this.jobs.values()].map((job) => ({ job, archived: false }));
+    if (this.usesArchived(fields, filter)) views.push(...this.archivedViews());
+    views.sort((a, b) => a.job.id - b.job.id);
+    return runQuery(JOB_FIELDS, fields, views, filter);
   }
 
   /** QueryJobs: one row of plain values per requested id; null for unknown ids. */
   queryJobs(ids: number[] | null, fields: string[]): Array<unknown[] | null> {
     const list = ids ?? [...this.jobs.keys()].sort((a, b) => a - b);
     return list.map((id) => {
-      const job = this.jobs.get(id);
-      if (!job) return null;
-      return fields.map((name) => JOB_FIELDS.get(name)?.get(this.view(job)) ?? null);
+      const v = this.lookup(id);
+      return v ? fields.map((name) => JOB_FIELDS.get(name)?.get(v) ?? null) : null;
     });
-  }
-
-  private jobInfo(job: Job, fields: string[]): unknown[] {
-    return fields.map((name) => JOB_FIELDS.get(name)?.get(this.view(job)) ?? null);
   }
 
   /**
@@ -195,47 +297,107 @@ export class JobQueue {
    * a change until the timeout and answer "nochange". Unknown jobs answer null.
    */
   async waitForChange(id: number, fields: string[], prevInfo: unknown, prevSerial: number | null, timeoutSec: number): Promise<unknown> {
-    const compute = (job: Job) => {
-      const info = this.jobInfo(job, fields);
+    const ready = (v: JobView) => {
+      const info = fields.map((name) => JOB_FIELDS.get(name)?.get(v) ?? null);
       const logs: LogEntry[] = [];
-      for (const op of job.ops) for (const l of op.log) if (prevSerial === null || l[0] > prevSerial) logs.push(l);
+      for (const op of v.job.ops) for (const l of op.log) if (prevSerial === null || l[0] > prevSerial) logs.push(l);
       logs.sort((a, b) => a[0] - b[0]);
-      return { info, logs };
-    };
-    const ready = (job: Job) => {
-      const { info, logs } = compute(job);
       const changed = JSON.stringify(info) !== JSON.stringify(prevInfo) || logs.length > 0;
-      return isFinalized(job) || changed ? [info, logs] : null;
+      return isFinalized(v.job) || changed ? [info, logs] : null;
     };
-    const job = this.jobs.get(id);
-    if (!job) return null;
-    const now = ready(job);
-    if (now) return now;
+    const view = this.lookup(id);
+    if (!view) return null;
+    const now = ready(view);
+    if (now || view.archived) return now ?? JOB_NOTCHANGED;
     return new Promise((resolve) => {
-      const key = String(id);
-      const onChange = () => {
-        const j = this.jobs.get(id);
-        const r = j ? ready(j) : null;
-        if (!j || r) {
-          cleanup();
-          resolve(r);
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        resolve(JOB_NOTCHANGED);
-      }, Math.max(0, Math.min(timeoutSec, 3600)) * 1000);
-      const cleanup = () => {
+      const finish = (value: unknown) => {
         clearTimeout(timer);
-        this.changes.off(key, onChange);
+        unsubscribe();
+        resolve(value);
       };
-      this.changes.on(key, onChange);
+      const unsubscribe = this.onChange(id, () => {
+        const job = this.jobs.get(id);
+        if (!job) return finish(null);
+        const r = ready({ job, archived: false });
+        if (r) finish(r);
+      });
+      const timer = setTimeout(() => finish(JOB_NOTCHANGED), Math.max(0, Math.min(timeoutSec, 3600)) * 1000);
     });
   }
 
-  pendingCount(): number {
-    let n = 0;
-    for (const j of this.jobs.values()) if (JOBS_PENDING.has(jobStatus(j)) || jobStatus(j) === 'running') n++;
-    return n;
+  /** CancelJob, with Ganeti 3.0's answers. */
+  async cancel(id: number, kill: boolean): Promise<Answer> {
+    const job = this.get(id);
+    if (!job || isFinalized(job)) return [false, `Job ${id} not found in queue`];
+    const status = jobStatus(job);
+    if (status === 'queued' && !job.ops.some((o) => o.status !== 'queued')) {
+      this.finalizeUnfinished(job, 'canceled', 'Job canceled by request');
+      await this.commit(job);
+      return [true, `Dequeued job ${id}`];
+    }
+    if (status === 'canceling') return [true, `Job ${id} is already being canceled`];
+    if (status === 'running' && !kill) return [false, `Job could not be canceled, status ${status}`];
+    if (!this.cancelHooks?.abort(job, kill)) return [false, `Job could not be canceled, status ${status}`];
+    await new Promise<void>((resolve) => {
+      if (isFinalized(job)) return resolve();
+      const off = this.onChange(id, () => {
+        if (isFinalized(job)) {
+          off();
+          resolve();
+        }
+      });
+    });
+    return [true, 'Job successfully cancelled'];
+  }
+
+  /** ChangeJobPriority: new priority for the opcodes still queued or waiting. */
+  async changePriority(id: number, priority: number): Promise<Answer> {
+    if (!OP_PRIO_SUBMIT_VALID.includes(priority)) {
+      throw new OpPrereqError(`Invalid priority ${priority}, must be one of ${OP_PRIO_SUBMIT_VALID.join(', ')}`, ECODE.INVAL);
+    }
+    const job = this.get(id);
+    if (!job) return [false, `Job ${id} not found`];
+    if (isFinalized(job)) return [false, `Job ${id} is finished`];
+    if (jobStatus(job) === 'canceling') return [false, `Job ${id} is being canceled`];
+    const pending = job.ops.filter((o) => o.status === 'queued' || o.status === 'waiting');
+    if (pending.length === 0) return [false, `Job ${id} had no pending opcodes`];
+    for (const op of pending) op.priority = priority;
+    await this.commit(job);
+    return [true, `Priorities of pending opcodes for job ${id} have been changed to ${priority}`];
+  }
+
+  /** ArchiveJob: true when a finished job was moved to the archive. */
+  async archive(ids: number[]): Promise<boolean[]> {
+    const results = ids.map((id) => {
+      const job = this.get(id);
+      return job !== undefined && isFinalized(job);
+    });
+    const moving = ids.filter((_, i) => results[i]);
+    for (const id of moving) this.jobs.delete(id);
+    await Promise.all(moving.map((id) => this.store.archiveJob(id, JOBS_PER_ARCHIVE_DIRECTORY)));
+    return results;
+  }
+
+  /** AutoArchiveJobs: archive finished jobs older than age (-1 = all) until timeout. */
+  async autoArchive(ageSec: number, timeoutSec: number): Promise<[number, number]> {
+    const deadline = Date.now() + timeoutSec * 1000;
+    const ids = [...this.jobs.keys()].sort((a, b) => a - b);
+    const now = Date.now() / 1000;
+    let archived = 0;
+    let i = 0;
+    for (; i < ids.length && Date.now() < deadline; i += 10) {
+      const batch = ids.slice(i, i + 10).filter((id) => {
+        const job = this.jobs.get(id);
+        if (!job || !isFinalized(job)) return false;
+        const ref = job.end_timestamp ?? job.start_timestamp ?? job.received_timestamp;
+        return ageSec === -1 || (ref !== null && now - ref[0] > ageSec);
+      });
+      archived += (await this.archive(batch)).filter(Boolean).length;
+    }
+    return [archived, Math.max(0, ids.length - i)];
+  }
+
+  async setDrainFlag(flag: boolean): Promise<void> {
+    await setFlagFile(this.paths.queueDrain, flag ? '' : null);
   }
 }

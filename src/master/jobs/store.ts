@@ -8,8 +8,10 @@
 // a crash, replay() rewrites every file from the journal records (latest wins), so a
 // job file that was not yet on disk, or was torn, is never taken as valid.
 //
-// Journal line: "<crc32 hex> <JSON [op, name, text]>\n"; a line whose checksum does
-// not match (a torn tail) ends the replay, and it was never acknowledged.
+// Journal line: "<crc32 hex> <JSON [op, name, arg]>\n" with op "w" (write: arg is the
+// file's text) or "a" (archive: arg is the file's path below the queue directory). A
+// line whose checksum does not match (a torn tail) ends the replay; it was never
+// acknowledged.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -18,7 +20,10 @@ import { serializeJob, type Job } from '../../core/jobs.ts';
 import { syncDir, syncDirSync, writeFileAtomicSync } from '../../util/fs.ts';
 
 interface Pending {
-  text: string;
+  /** New content, or null when only a move is pending. */
+  text: string | null;
+  /** Archive destination (relative to the queue directory), once archived. */
+  archiveTo: string | null;
   waiters: Array<{ resolve(): void; reject(e: unknown): void }>;
 }
 
@@ -26,14 +31,25 @@ interface Pending {
 const ROTATE_BYTES = 8 * 1024 * 1024;
 const JOURNAL_RE = /^journal\.(\d+)$/;
 
+/** One durable change, as replicated to the master candidates. */
+export interface StoreChange {
+  name: string;
+  text: string | null;
+  archiveTo: string | null;
+}
+
 export function jobFileName(id: number): string {
   return `job-${id}`;
 }
 
-function journalLine(name: string, text: string): string {
-  const json = JSON.stringify(['w', name, text]);
+function journalLine(op: 'w' | 'a', name: string, arg: string): string {
+  const json = JSON.stringify([op, name, arg]);
   return `${zlib.crc32(json).toString(16).padStart(8, '0')} ${json}\n`;
 }
+
+/** Archive paths are `archive/<n>/job-<id>`; nothing a record names may leave the queue. */
+const SAFE_NAME = /^[\w.-]+$/;
+const SAFE_ARCHIVE = /^archive\/\d+\/job-\d+$/;
 
 export class JobStore {
   readonly dir: string;
@@ -46,7 +62,7 @@ export class JobStore {
   private dirty = new Set<string>();
   private checkpoints: Promise<void> = Promise.resolve();
   /** Called with each batch after it is durable locally (replication to candidates). */
-  onFlushed: ((files: Array<[string, string]>) => void) | null = null;
+  onFlushed: ((changes: StoreChange[]) => void) | null = null;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -59,7 +75,7 @@ export class JobStore {
   replay(): number {
     const gens = fs.readdirSync(this.dir).map((n) => JOURNAL_RE.exec(n)).filter((m) => m !== null)
       .map((m) => Number(m![1])).sort((a, b) => a - b);
-    const latest = new Map<string, string>();
+    const latest = new Map<string, { text: string | null; archiveTo: string | null }>();
     for (const gen of gens) {
       const text = fs.readFileSync(path.join(this.dir, `journal.${gen}`), 'utf8');
       for (const line of text.split('\n')) {
@@ -67,12 +83,28 @@ export class JobStore {
         if (sp !== 8) break;
         const json = line.slice(9);
         if (zlib.crc32(json).toString(16).padStart(8, '0') !== line.slice(0, 8)) break;
-        const [op, name, content] = JSON.parse(json) as [string, string, string];
-        if (op === 'w' && /^[\w.-]+$/.test(name)) latest.set(name, content);
+        const [op, name, arg] = JSON.parse(json) as [string, string, string];
+        if (!SAFE_NAME.test(name)) continue;
+        const prev = latest.get(name) ?? { text: null, archiveTo: null };
+        if (op === 'w') latest.set(name, { text: arg, archiveTo: null });
+        else if (op === 'a' && SAFE_ARCHIVE.test(arg)) latest.set(name, { ...prev, archiveTo: arg });
       }
     }
-    for (const [name, content] of latest) writeFileAtomicSync(path.join(this.dir, name), content, { mode: 0o640, syncDir: false });
-    if (latest.size > 0) syncDirSync(this.dir);
+    const dirs = new Set([this.dir]);
+    for (const [name, { text, archiveTo }] of latest) {
+      const inQueue = path.join(this.dir, name);
+      if (archiveTo === null) {
+        if (text !== null) writeFileAtomicSync(inQueue, text, { mode: 0o640, syncDir: false });
+        continue;
+      }
+      const target = path.join(this.dir, archiveTo);
+      fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o750 });
+      dirs.add(path.dirname(target));
+      if (text !== null) writeFileAtomicSync(target, text, { mode: 0o640, syncDir: false });
+      else if (fs.existsSync(inQueue)) fs.renameSync(inQueue, target);
+      fs.rmSync(inQueue, { force: true });
+    }
+    if (latest.size > 0) for (const d of dirs) syncDirSync(d);
     for (const gen of gens) fs.rmSync(path.join(this.dir, `journal.${gen}`));
     if (gens.length > 0) syncDirSync(this.dir);
     this.generation = gens.length > 0 ? gens[gens.length - 1] + 1 : 0;
@@ -86,14 +118,28 @@ export class JobStore {
 
   /** Persist a queue file (job file, serial); resolves when it is durable. */
   saveFile(name: string, text: string): Promise<void> {
+    return this.enqueue(name, (p) => {
+      p.text = text;
+      p.archiveTo = null;
+    });
+  }
+
+  /** Move a finished job's file to archive/<id // perDir>/job-<id>; resolves when durable. */
+  archiveJob(id: number, perDir: number): Promise<void> {
+    return this.enqueue(jobFileName(id), (p) => {
+      p.archiveTo = `archive/${Math.floor(id / perDir)}/${jobFileName(id)}`;
+    });
+  }
+
+  private enqueue(name: string, change: (p: Pending) => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      const p = this.pending.get(name);
-      if (p) {
-        p.text = text;
-        p.waiters.push({ resolve, reject });
-      } else {
-        this.pending.set(name, { text, waiters: [{ resolve, reject }] });
+      let p = this.pending.get(name);
+      if (!p) {
+        p = { text: null, archiveTo: null, waiters: [] };
+        this.pending.set(name, p);
       }
+      change(p);
+      p.waiters.push({ resolve, reject });
       if (!this.flushing) this.flushing = this.flushLoop();
     });
   }
@@ -114,10 +160,11 @@ export class JobStore {
     while (this.pending.size > 0) {
       const batch = this.pending;
       this.pending = new Map();
-      const entries = [...batch.entries()].map(([name, p]) => [name, p.text] as [string, string]);
+      const entries = [...batch.entries()];
       try {
         const journal = await this.openJournal();
-        const data = entries.map(([name, text]) => journalLine(name, text)).join('');
+        const data = entries.map(([name, p]) =>
+          (p.text !== null ? journalLine('w', name, p.text) : '') + (p.archiveTo !== null ? journalLine('a', name, p.archiveTo) : '')).join('');
         await journal.write(data);
         await journal.datasync();
         this.journalBytes += Buffer.byteLength(data);
@@ -125,21 +172,37 @@ export class JobStore {
         for (const p of batch.values()) for (const w of p.waiters) w.reject(err);
         continue;
       }
+      // The queue directory shows a state before anyone is told about it. A failed view
+      // update loses nothing: the journal holds the state and replay rewrites the file.
+      await Promise.all(entries.map(([name, p]) => this.updateView(name, p).catch(() => undefined)));
       for (const p of batch.values()) for (const w of p.waiters) w.resolve();
-      this.onFlushed?.(entries);
-      await Promise.all(entries.map(([name, text]) => this.writeView(name, text)));
+      this.onFlushed?.(entries.map(([name, p]) => ({ name, text: p.text, archiveTo: p.archiveTo })));
       if (this.journalBytes >= ROTATE_BYTES) await this.rotate();
     }
     this.flushing = null;
   }
 
   /** The queue-directory copy: atomic, not yet fsynced (the journal holds it). */
-  private async writeView(name: string, text: string): Promise<void> {
-    const file = path.join(this.dir, name);
-    const tmp = `${path.join(this.dir, `.${name}`)}.${process.pid}.tmp`;
-    await fsp.writeFile(tmp, text, { mode: 0o640 });
-    await fsp.rename(tmp, file);
-    this.dirty.add(name);
+  private async updateView(name: string, p: Pending): Promise<void> {
+    const inQueue = path.join(this.dir, name);
+    const file = p.archiveTo === null ? inQueue : path.join(this.dir, p.archiveTo);
+    if (p.archiveTo !== null) await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o750 });
+    if (p.text !== null) {
+      const tmp = `${path.join(this.dir, `.${name}`)}.${process.pid}.tmp`;
+      await fsp.writeFile(tmp, p.text, { mode: 0o640 });
+      await fsp.rename(tmp, file);
+    } else {
+      await fsp.rename(inQueue, file).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    }
+    if (p.archiveTo !== null) {
+      await fsp.rm(inQueue, { force: true });
+      this.dirty.delete(name);
+      this.dirty.add(p.archiveTo);
+    } else {
+      this.dirty.add(name);
+    }
   }
 
   /** Start a new journal; make the old generation's files durable, then drop it. */
@@ -162,7 +225,8 @@ export class JobStore {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         }
       }));
-      await syncDir(this.dir);
+      const dirs = new Set([this.dir, ...[...old.files].map((f) => path.dirname(path.join(this.dir, f)))]);
+      for (const d of dirs) await syncDir(d);
       await old.handle.close();
       await fsp.rm(path.join(this.dir, `journal.${old.gen}`), { force: true });
       await syncDir(this.dir);
@@ -172,6 +236,7 @@ export class JobStore {
   /** Wait until everything saved so far is durable and checkpointed (clean shutdown). */
   async drain(): Promise<void> {
     while (this.flushing) await this.flushing;
+    if (this.journalBytes > 0) await this.rotate();
     await this.checkpoints;
   }
 

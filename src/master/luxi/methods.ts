@@ -5,10 +5,11 @@ import fs from 'node:fs';
 import {
   CONFIG_VERSION, EXPORT_VERSION, LUXI_WFJC_TIMEOUT, OS_API_VERSION, PROTOCOL_VERSION, RELEASE_VERSION, VCS_VERSION,
 } from '../../core/constants.ts';
-import { ECODE, LuxiError, OpPrereqError } from '../../core/errors.ts';
+import { ECODE, GenericError, LuxiError, OpExecError, OpPrereqError } from '../../core/errors.ts';
 import { validateOpcode, type OpInput } from '../../core/opcodes.ts';
 import { queryFields, runQuery, type Filter } from '../../core/query.ts';
 import { JOB_FIELDS } from '../jobs/fields.ts';
+import { LOCK_FIELDS } from '../locking/fields.ts';
 import { NODE_FIELDS, type NodeView } from '../config/node-fields.ts';
 import type { MethodTable } from './server.ts';
 import type { Master } from '../master.ts';
@@ -45,7 +46,7 @@ function filterArg(method: string, v: unknown): Filter {
   return v;
 }
 
-const QUERYABLE = ['job', 'node'];
+const QUERYABLE = ['job', 'node', 'lock'];
 
 export function luxiMethods(master: Master): MethodTable {
   const { queue, config } = master;
@@ -53,6 +54,7 @@ export function luxiMethods(master: Master): MethodTable {
   const catalog = (method: string, what: unknown) => {
     if (what === 'job') return JOB_FIELDS;
     if (what === 'node') return NODE_FIELDS;
+    if (what === 'lock') return LOCK_FIELDS;
     throw new OpPrereqError(`Resource '${String(what)}' is not queryable through ${method} (known: ${QUERYABLE.join(', ')})`, ECODE.INVAL);
   };
 
@@ -60,7 +62,7 @@ export function luxiMethods(master: Master): MethodTable {
     expectArgs(method, args, 1);
     if (!Array.isArray(args[0])) throw argError(method, 'expected a list of jobs');
     const jobs = args[0].map((ops) => opList(method, ops));
-    return queue.submit(jobs, { ignoreDrain });
+    return (await queue.submit(jobs, { ignoreDrain })).map(([ok, v]) => (ok ? [true, v] : [false, v.message]));
   };
   const submitOne = async (method: string, args: unknown[], ignoreDrain: boolean) => {
     expectArgs(method, args, 1);
@@ -70,8 +72,9 @@ export function luxiMethods(master: Master): MethodTable {
         if (Number(dep) < 0) throw new OpPrereqError('Relative job dependencies are only allowed in SubmitManyJobs', ECODE.INVAL);
       }
     }
-    const [[, id]] = await queue.submit([ops], { ignoreDrain });
-    return id;
+    const [[ok, result]] = await queue.submit([ops], { ignoreDrain });
+    if (!ok) throw result;
+    return result;
   };
 
   return {
@@ -101,6 +104,7 @@ export function luxiMethods(master: Master): MethodTable {
       const [what, fields, filter] = args;
       const names = stringList('Query', 'fields', fields);
       if (what === 'job') return queue.query(names, filterArg('Query', filter));
+      if (what === 'lock') return runQuery(LOCK_FIELDS, names, master.locks.info(), filterArg('Query', filter));
       return runQuery(catalog('Query', what) as typeof NODE_FIELDS, names, nodeViews(), filterArg('Query', filter));
     },
 
@@ -108,6 +112,50 @@ export function luxiMethods(master: Master): MethodTable {
       expectArgs('QueryFields', args, 2);
       const [what, fields] = args;
       return queryFields(catalog('QueryFields', what) as typeof NODE_FIELDS, fields === null ? null : stringList('QueryFields', 'fields', fields));
+    },
+
+    CancelJob: (args) => {
+      expectArgs('CancelJob', args, 1, 2);
+      return queue.cancel(jobId('CancelJob', args[0]), Boolean(args[1]));
+    },
+
+    ChangeJobPriority: (args) => {
+      expectArgs('ChangeJobPriority', args, 2);
+      const prio = args[1];
+      if (typeof prio !== 'number' || !Number.isInteger(prio)) throw argError('ChangeJobPriority', 'priority must be an integer');
+      return queue.changePriority(jobId('ChangeJobPriority', args[0]), prio);
+    },
+
+    ArchiveJob: async (args) => {
+      expectArgs('ArchiveJob', args, 1);
+      const [ok] = await queue.archive([jobId('ArchiveJob', args[0])]);
+      return ok;
+    },
+
+    AutoArchiveJobs: (args) => {
+      expectArgs('AutoArchiveJobs', args, 2);
+      const [age, timeout] = args;
+      if (typeof age !== 'number' || (age < 0 && age !== -1)) throw argError('AutoArchiveJobs', 'age must be seconds or -1 (all)');
+      if (typeof timeout !== 'number' || timeout < 0) throw argError('AutoArchiveJobs', 'timeout must be a non-negative number of seconds');
+      return queue.autoArchive(age, timeout);
+    },
+
+    SetDrainFlag: async (args) => {
+      expectArgs('SetDrainFlag', args, 1);
+      if (typeof args[0] !== 'boolean') throw argError('SetDrainFlag', 'the flag must be a boolean');
+      await queue.setDrainFlag(args[0]);
+      await master.replicateDrainFlag(args[0]);
+      return true;
+    },
+
+    SetWatcherPause: async (args) => {
+      expectArgs('SetWatcherPause', args, 1);
+      const until = args[0];
+      if (until !== null && (typeof until !== 'number' || !Number.isFinite(until))) throw argError('SetWatcherPause', 'expected a time (seconds since the epoch) or null');
+      if (until !== null && until < Date.now() / 1000) throw new GenericError(`Can not set watcher pause to a time in the past (${until})`);
+      const failed = (await master.callOnlineNodes('set_watcher_pause', [until])).filter((r) => !r.ok);
+      if (failed.length > 0) throw new OpExecError(`Failed to set watcher pause on node(s) ${failed.map((r) => r.node).join(', ')}`);
+      return until;
     },
 
     QueryClusterInfo: (args) => {
