@@ -30,7 +30,7 @@ test-unit: node_modules/.installed
 	$(NODE24) --test --test-concurrency=2 'test/unit/*.test.ts'
 
 test-integration: dist/ganeti
-	GANETI_BIN=$(CURDIR)/dist/ganeti $(NODE24) --test --test-concurrency=1 'test/integration/*.test.ts'
+	GANETI_BIN=$(CURDIR)/dist/ganeti $(NODE24) --test --test-concurrency=1 --test-timeout=180000 'test/integration/*.test.ts'
 
 test: check test-unit test-integration
 

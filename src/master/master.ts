@@ -33,6 +33,7 @@ export class Master {
   readonly executor: JobExecutor;
   readonly locks: LockManager;
   private luxi: LuxiServer | null = null;
+  private replication = new Map<string, Promise<void>>();
   private secretKey: Uint8Array | null = null;
 
   readonly paths: NodePaths;
@@ -136,17 +137,17 @@ export class Master {
 
   /** Mirror job-queue writes and archive moves on the other master candidates. */
   private replicateQueueFiles(changes: StoreChange[]): void {
-    const targets = this.replicaTargets();
-    if (targets.length === 0) return;
-    const report = (what: string) => (res: Map<string, RpcResult>) => {
-      for (const r of res.values()) if (!r.ok) this.log.warn({ node: r.node, what, err: r.error }, 'job queue replication failed');
-    };
-    for (const c of changes) {
-      if (c.text !== null) void this.rpc.callMany(targets, 'jobqueue_update', [this.virtualQueuePath(c.name), encodeBlob(c.text)]).then(report(c.name));
-    }
+    const updates = changes.filter((c) => c.text !== null).map((c) => [this.virtualQueuePath(c.name), encodeBlob(c.text!)]);
     const renames = changes.filter((c) => c.archiveTo !== null).map((c) => [this.virtualQueuePath(c.name), this.virtualQueuePath(c.archiveTo!)]);
-    for (let i = 0; i < renames.length; i += 10) {
-      void this.rpc.callMany(targets, 'jobqueue_rename', [renames.slice(i, i + 10)]).then(report('archive'));
+    for (const target of this.replicaTargets()) {
+      // Batches reach each candidate in order, so an older state never overwrites a newer one.
+      const previous = this.replication.get(target.name) ?? Promise.resolve();
+      const next = previous.then(async () => {
+        const calls = updates.map((args) => this.rpc.call(target, 'jobqueue_update', args));
+        for (let i = 0; i < renames.length; i += 10) calls.push(this.rpc.call(target, 'jobqueue_rename', [renames.slice(i, i + 10)]));
+        for (const r of await Promise.all(calls)) if (!r.ok) this.log.warn({ node: r.node, err: r.error }, 'job queue replication failed');
+      });
+      this.replication.set(target.name, next);
     }
   }
 }

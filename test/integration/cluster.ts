@@ -117,8 +117,15 @@ export class TestCluster {
 export function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
+    const holds = () => {
+      try {
+        return cond();
+      } catch {
+        return false; // e.g. a file that is not there yet
+      }
+    };
     const tick = () => {
-      if (cond()) return resolve();
+      if (holds()) return resolve();
       if (Date.now() > deadline) return reject(new Error('timed out waiting'));
       setTimeout(tick, 20);
     };

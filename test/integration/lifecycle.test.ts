@@ -23,7 +23,11 @@ test('kill -9 of the master: the running job fails as unclean shutdown, queued j
   // Fill every execution slot (20) with long jobs so the next ones stay queued.
   const submitted = (await luxi.call('SubmitManyJobs', [[...Array.from({ length: 20 }, () => [long]), [short], [short]]])) as [boolean, number][];
   const ids = submitted.map(([, id]) => id);
-  await waitFor(() => jobFile(ids[0]).ops[0].status === 'running');
+  for (;;) {
+    const [[status]] = (await luxi.call('QueryJobs', [[ids[0]], ['status']])) as [[string]];
+    if (status === 'running') break;
+    await new Promise((r) => setTimeout(r, 10));
+  }
   luxi.close();
   process.kill(node.pid('ganeti-masterd')!, 'SIGKILL');
   await waitFor(() => {
@@ -34,9 +38,9 @@ test('kill -9 of the master: the running job fails as unclean shutdown, queued j
       return true;
     }
   });
-  for (const id of ids) assert.ok(fs.existsSync(node.file(`var/lib/ganeti/queue/job-${id}`)), `job ${id} acknowledged but missing`);
   const start = node.run('ganeti-masterd', []);
   assert.equal(start.code, 0, start.stderr);
+  for (const id of ids) assert.ok(fs.existsSync(node.file(`var/lib/ganeti/queue/job-${id}`)), `job ${id} acknowledged but missing`);
   const running = jobFile(ids[0]);
   assert.equal(running.ops[0].status, 'error');
   assert.deepEqual(running.ops[0].result, ['OpExecError', ['Unclean master daemon shutdown']]);

@@ -262,8 +262,9 @@ export class JobExecutor {
           const pending = this.locks.acquire(owner, level, names, shared, op.priority, { timeoutMs, signal });
           if (!committed) {
             // Only a contended lock makes the job visibly "waiting" (and costs a commit).
+            // An uncontended grant is already resolved and wins the race against WAIT.
             const WAIT = Symbol('wait');
-            const first = await Promise.race([pending, new Promise<typeof WAIT>((r) => setImmediate(() => r(WAIT)))]);
+            const first = await Promise.race([pending, Promise.resolve(WAIT)]);
             if (first === WAIT) {
               committed = true;
               await this.markWaiting(job);

@@ -39,6 +39,8 @@ export class JobQueue {
   private readonly paths: NodePaths;
   private readonly log: Logger;
   private jobs = new Map<number, Job>();
+  /** Finished jobs whose final state is in the queue directory: only their files can go missing. */
+  private settled = new WeakSet<Job>();
   private lastSerial = 0;
   private accepting = true;
   private readonly changes = new EventEmitter();
@@ -77,6 +79,7 @@ export class JobQueue {
       if (!job) continue;
       this.lastSerial = Math.max(this.lastSerial, id);
       this.jobs.set(id, job);
+      if (isFinalized(job)) this.settled.add(job);
       const status = jobStatus(job);
       if (status === 'queued') {
         runnable.push(job);
@@ -86,6 +89,7 @@ export class JobQueue {
         runnable.push(job);
       } else if (status === 'running' || status === 'canceling') {
         this.failUnfinished(job, new OpExecError('Unclean master daemon shutdown'));
+        this.settled.add(job);
         repaired.push(job);
       }
     }
@@ -204,7 +208,7 @@ export class JobQueue {
    */
   get(id: number): Job | undefined {
     const job = this.jobs.get(id);
-    if (job && isFinalized(job) && !fs.existsSync(path.join(this.paths.queueDir, jobFileName(id)))) {
+    if (job && this.settled.has(job) && !fs.existsSync(path.join(this.paths.queueDir, jobFileName(id)))) {
       this.forget(id, 'job file removed from the queue directory');
       return undefined;
     }
@@ -228,6 +232,7 @@ export class JobQueue {
   /** Record a change: durable first, then reported to waiting clients. */
   async commit(job: Job): Promise<void> {
     await this.store.saveJob(job);
+    if (isFinalized(job)) this.settled.add(job);
     this.changes.emit(String(job.id));
   }
 
@@ -275,7 +280,7 @@ export class JobQueue {
   query(fields: string[], filter: Filter): QueryResponse {
     compileFilter(JOB_FIELDS, filter);
     const present = new Set(this.store.listJobIds());
-    for (const [id, job] of this.jobs) if (!present.has(id) && isFinalized(job)) this.forget(id, 'job file removed from the queue directory');
+    for (const [id, job] of this.jobs) if (!present.has(id) && this.settled.has(job)) this.forget(id, 'job file removed from the queue directory');
     const views: JobView[] = [...this.jobs.values()].map((job) => ({ job, archived: false }));
     if (this.usesArchived(fields, filter)) views.push(...this.archivedViews());
     views.sort((a, b) => a.job.id - b.job.id);

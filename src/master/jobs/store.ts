@@ -16,16 +16,21 @@ import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { serializeJob, type Job } from '../../core/jobs.ts';
-import { syncDir, syncDirSync, writeFileAtomicSync } from '../../util/fs.ts';
+import { isFinalized, serializeJob, type Job } from '../../core/jobs.ts';
+import { syncDir } from '../../util/fs.ts';
 
 interface Pending {
   /** New content, or null when only a move is pending. */
   text: string | null;
   /** Archive destination (relative to the queue directory), once archived. */
   archiveTo: string | null;
+  /** Update the queue directory's copy before acknowledging (else soon after). */
+  viewNow: boolean;
   waiters: Array<{ resolve(): void; reject(e: unknown): void }>;
 }
+
+/** How long an intermediate state's view write may wait to be coalesced with the next. */
+const VIEW_DELAY_MS = 50;
 
 /** Journal size that triggers a rotation. */
 const ROTATE_BYTES = 8 * 1024 * 1024;
@@ -56,10 +61,13 @@ export class JobStore {
   private pending = new Map<string, Pending>();
   private flushing: Promise<void> | null = null;
   private generation = 0;
-  private journal: fs.promises.FileHandle | null = null;
+  private journal: number | null = null;
   private journalBytes = 0;
   /** Files written since this generation's journal started (fsynced when it rotates). */
   private dirty = new Set<string>();
+  /** Intermediate states whose view write waits to be coalesced. */
+  private deferred = new Map<string, Pending>();
+  private deferTimer: NodeJS.Timeout | null = null;
   private checkpoints: Promise<void> = Promise.resolve();
   /** Called with each batch after it is durable locally (replication to candidates). */
   onFlushed: ((changes: StoreChange[]) => void) | null = null;
@@ -69,13 +77,15 @@ export class JobStore {
   }
 
   /**
-   * Recover from the journals of an earlier run: rewrite every file they hold
-   * durably, then remove them. Returns how many files were rewritten.
+   * Recover from the journals of an earlier run: bring every file they hold up to date
+   * (latest record wins) and start a new generation. The old journals are deleted in the
+   * background once those files are fsynced, so start-up does not wait for thousands of
+   * fsyncs. Returns how many files were rewritten.
    */
   replay(): number {
     const gens = fs.readdirSync(this.dir).map((n) => JOURNAL_RE.exec(n)).filter((m) => m !== null)
       .map((m) => Number(m![1])).sort((a, b) => a - b);
-    const latest = new Map<string, { text: string | null; archiveTo: string | null }>();
+    const latest = new Map<string, Pending>();
     for (const gen of gens) {
       const text = fs.readFileSync(path.join(this.dir, `journal.${gen}`), 'utf8');
       for (const line of text.split('\n')) {
@@ -85,42 +95,33 @@ export class JobStore {
         if (zlib.crc32(json).toString(16).padStart(8, '0') !== line.slice(0, 8)) break;
         const [op, name, arg] = JSON.parse(json) as [string, string, string];
         if (!SAFE_NAME.test(name)) continue;
-        const prev = latest.get(name) ?? { text: null, archiveTo: null };
-        if (op === 'w') latest.set(name, { text: arg, archiveTo: null });
+        const prev = latest.get(name) ?? { text: null, archiveTo: null, viewNow: true, waiters: [] };
+        if (op === 'w') latest.set(name, { ...prev, text: arg, archiveTo: null });
         else if (op === 'a' && SAFE_ARCHIVE.test(arg)) latest.set(name, { ...prev, archiveTo: arg });
       }
     }
-    const dirs = new Set([this.dir]);
-    for (const [name, { text, archiveTo }] of latest) {
-      const inQueue = path.join(this.dir, name);
-      if (archiveTo === null) {
-        if (text !== null) writeFileAtomicSync(inQueue, text, { mode: 0o640, syncDir: false });
-        continue;
-      }
-      const target = path.join(this.dir, archiveTo);
-      fs.mkdirSync(path.dirname(target), { recursive: true, mode: 0o750 });
-      dirs.add(path.dirname(target));
-      if (text !== null) writeFileAtomicSync(target, text, { mode: 0o640, syncDir: false });
-      else if (fs.existsSync(inQueue)) fs.renameSync(inQueue, target);
-      fs.rmSync(inQueue, { force: true });
-    }
-    if (latest.size > 0) for (const d of dirs) syncDirSync(d);
-    for (const gen of gens) fs.rmSync(path.join(this.dir, `journal.${gen}`));
-    if (gens.length > 0) syncDirSync(this.dir);
+    for (const [name, p] of latest) this.writeView(name, p);
     this.generation = gens.length > 0 ? gens[gens.length - 1] + 1 : 0;
+    if (gens.length > 0) this.checkpoint(gens, this.dirty);
+    this.dirty = new Set();
     return latest.size;
   }
 
-  /** Persist a job's current state; resolves when it is durable. */
+  /**
+   * Persist a job's current state; resolves when it is durable. Final states are in the
+   * queue directory when this resolves; intermediate ones (running, waiting) reach it a
+   * little later, coalesced, since under load most are superseded before then.
+   */
   saveJob(job: Job): Promise<void> {
-    return this.saveFile(jobFileName(job.id), serializeJob(job));
+    return this.saveFile(jobFileName(job.id), serializeJob(job), isFinalized(job));
   }
 
   /** Persist a queue file (job file, serial); resolves when it is durable. */
-  saveFile(name: string, text: string): Promise<void> {
+  saveFile(name: string, text: string, viewNow = true): Promise<void> {
     return this.enqueue(name, (p) => {
       p.text = text;
       p.archiveTo = null;
+      p.viewNow = viewNow;
     });
   }
 
@@ -128,6 +129,7 @@ export class JobStore {
   archiveJob(id: number, perDir: number): Promise<void> {
     return this.enqueue(jobFileName(id), (p) => {
       p.archiveTo = `archive/${Math.floor(id / perDir)}/${jobFileName(id)}`;
+      p.viewNow = true;
     });
   }
 
@@ -135,7 +137,7 @@ export class JobStore {
     return new Promise((resolve, reject) => {
       let p = this.pending.get(name);
       if (!p) {
-        p = { text: null, archiveTo: null, waiters: [] };
+        p = { text: null, archiveTo: null, viewNow: true, waiters: [] };
         this.pending.set(name, p);
       }
       change(p);
@@ -144,9 +146,9 @@ export class JobStore {
     });
   }
 
-  private async openJournal(): Promise<fs.promises.FileHandle> {
-    if (!this.journal) {
-      this.journal = await fsp.open(path.join(this.dir, `journal.${this.generation}`), 'a', 0o640);
+  private async openJournal(): Promise<number> {
+    if (this.journal === null) {
+      this.journal = fs.openSync(path.join(this.dir, `journal.${this.generation}`), 'a', 0o640);
       this.journalBytes = 0;
       // The new journal's directory entry must be durable before records count.
       await syncDir(this.dir);
@@ -165,16 +167,24 @@ export class JobStore {
         const journal = await this.openJournal();
         const data = entries.map(([name, p]) =>
           (p.text !== null ? journalLine('w', name, p.text) : '') + (p.archiveTo !== null ? journalLine('a', name, p.archiveTo) : '')).join('');
-        await journal.write(data);
-        await journal.datasync();
+        // The append only reaches the page cache; the fdatasync (off the event loop)
+        // is what makes the whole batch durable.
+        fs.writeSync(journal, data);
+        await new Promise<void>((resolve, reject) => fs.fdatasync(journal, (err) => (err ? reject(err) : resolve())));
         this.journalBytes += Buffer.byteLength(data);
       } catch (err) {
         for (const p of batch.values()) for (const w of p.waiters) w.reject(err);
         continue;
       }
-      // The queue directory shows a state before anyone is told about it. A failed view
-      // update loses nothing: the journal holds the state and replay rewrites the file.
-      await Promise.all(entries.map(([name, p]) => this.updateView(name, p).catch(() => undefined)));
+      // The queue directory shows a final state before anyone is told about it.
+      for (const [name, p] of entries) {
+        if (p.viewNow) {
+          this.deferred.delete(name);
+          this.updateView(name, p);
+        } else {
+          this.deferView(name, p);
+        }
+      }
       for (const p of batch.values()) for (const w of p.waiters) w.resolve();
       this.onFlushed?.(entries.map(([name, p]) => ({ name, text: p.text, archiveTo: p.archiveTo })));
       if (this.journalBytes >= ROTATE_BYTES) await this.rotate();
@@ -182,22 +192,47 @@ export class JobStore {
     this.flushing = null;
   }
 
-  /** The queue-directory copy: atomic, not yet fsynced (the journal holds it). */
-  private async updateView(name: string, p: Pending): Promise<void> {
+  /**
+   * The queue-directory copy: atomic, not yet fsynced (the journal holds it). Page-cache
+   * writes this small cost less done synchronously than through the thread pool.
+   */
+  private updateView(name: string, p: Pending): void {
+    try {
+      this.writeView(name, p);
+    } catch { /* the journal holds the state; replay rewrites the file */ }
+  }
+
+  private deferView(name: string, p: Pending): void {
+    this.deferred.set(name, p);
+    this.deferTimer ??= setTimeout(() => this.flushDeferred(), VIEW_DELAY_MS);
+  }
+
+  /** Write the views that wait to be coalesced (also before a rotation drops their journal). */
+  private flushDeferred(): void {
+    if (this.deferTimer) clearTimeout(this.deferTimer);
+    this.deferTimer = null;
+    const views = this.deferred;
+    this.deferred = new Map();
+    for (const [name, p] of views) this.updateView(name, p);
+  }
+
+  private writeView(name: string, p: Pending): void {
     const inQueue = path.join(this.dir, name);
     const file = p.archiveTo === null ? inQueue : path.join(this.dir, p.archiveTo);
-    if (p.archiveTo !== null) await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o750 });
+    if (p.archiveTo !== null) fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
     if (p.text !== null) {
       const tmp = `${path.join(this.dir, `.${name}`)}.${process.pid}.tmp`;
-      await fsp.writeFile(tmp, p.text, { mode: 0o640 });
-      await fsp.rename(tmp, file);
+      fs.writeFileSync(tmp, p.text, { mode: 0o640 });
+      fs.renameSync(tmp, file);
     } else {
-      await fsp.rename(inQueue, file).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
+      try {
+        fs.renameSync(inQueue, file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
     }
     if (p.archiveTo !== null) {
-      await fsp.rm(inQueue, { force: true });
+      fs.rmSync(inQueue, { force: true });
       this.dirty.delete(name);
       this.dirty.add(p.archiveTo);
     } else {
@@ -207,13 +242,20 @@ export class JobStore {
 
   /** Start a new journal; make the old generation's files durable, then drop it. */
   private async rotate(): Promise<void> {
-    const old = { gen: this.generation, handle: this.journal!, files: this.dirty };
+    this.flushDeferred();
+    const old = { gen: this.generation, fd: this.journal!, files: this.dirty };
     this.generation += 1;
     this.journal = null;
     this.dirty = new Set();
     await this.openJournal();
+    fs.closeSync(old.fd);
+    this.checkpoint([old.gen], old.files);
+  }
+
+  /** In the background: fsync the files the journals cover, then delete the journals. */
+  private checkpoint(gens: number[], files: Set<string>): void {
     this.checkpoints = this.checkpoints.then(async () => {
-      await Promise.all([...old.files].map(async (name) => {
+      await Promise.all([...files].map(async (name) => {
         try {
           const fh = await fsp.open(path.join(this.dir, name), 'r');
           try {
@@ -225,10 +267,9 @@ export class JobStore {
           if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
         }
       }));
-      const dirs = new Set([this.dir, ...[...old.files].map((f) => path.dirname(path.join(this.dir, f)))]);
+      const dirs = new Set([this.dir, ...[...files].map((f) => path.dirname(path.join(this.dir, f)))]);
       for (const d of dirs) await syncDir(d);
-      await old.handle.close();
-      await fsp.rm(path.join(this.dir, `journal.${old.gen}`), { force: true });
+      for (const gen of gens) await fsp.rm(path.join(this.dir, `journal.${gen}`), { force: true });
       await syncDir(this.dir);
     }).catch(() => undefined);
   }
