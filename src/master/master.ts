@@ -137,9 +137,11 @@ export class Master {
 
   /** Mirror job-queue writes and archive moves on the other master candidates. */
   private replicateQueueFiles(changes: StoreChange[]): void {
+    const targets = this.replicaTargets();
+    if (targets.length === 0) return;
     const updates = changes.filter((c) => c.text !== null).map((c) => [this.virtualQueuePath(c.name), encodeBlob(c.text!)]);
     const renames = changes.filter((c) => c.archiveTo !== null).map((c) => [this.virtualQueuePath(c.name), this.virtualQueuePath(c.archiveTo!)]);
-    for (const target of this.replicaTargets()) {
+    for (const target of targets) {
       // Batches reach each candidate in order, so an older state never overwrites a newer one.
       const previous = this.replication.get(target.name) ?? Promise.resolve();
       const next = previous.then(async () => {

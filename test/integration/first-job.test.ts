@@ -84,16 +84,13 @@ test('gnt-debug delay: synchronous, --submit, --print-jobid and a failing job, a
   const ok = node.run('gnt-debug', ['delay', '0.01']);
   assert.deepEqual([ok.code, ok.stdout, ok.stderr], [0, '', '']);
   const sub = node.run('gnt-debug', ['delay', '--submit', '--print-jobid', '0.01']);
-  assert.equal(sub.code, 0);
   const id = Number(sub.stdout.trim());
   assert.ok(id > 1);
-  assert.equal(sub.stderr, `JobID: ${id}\n`);
+  assert.deepEqual(sub, { code: 0, stdout: `${id}\n`, stderr: `JobID: ${id}\n` });
   const bad = node.run('gnt-debug', ['delay', '0']);
-  assert.equal(bad.code, 1);
-  assert.equal(bad.stdout, '');
-  assert.equal(bad.stderr, 'Failure: prerequisites not met for this operation:\nDuration must be greater than zero\n');
+  assert.deepEqual(bad, { code: 1, stdout: '', stderr: 'Failure: prerequisites not met for this operation:\nDuration must be greater than zero\n' });
   const rep = node.run('gnt-debug', ['delay', '-r', '2', '0.001']);
-  assert.equal(rep.code, 0);
+  assert.equal(rep.code, 0, rep.stderr);
   assert.match(rep.stdout, /^\w{3} \w{3} [ \d]\d \d\d:\d\d:\d\d \d{4}  - INFO: Test delay iteration 0\/1\n.* - INFO: Test delay iteration 1\/1\n$/);
 });
 

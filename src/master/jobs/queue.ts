@@ -175,7 +175,9 @@ export class JobQueue {
     // as upstream: a refused one leaves a gap.
     if (created.length === 0) return results;
     this.lastSerial = first + jobsOps.length - 1;
-    await Promise.all([this.store.saveFile('serial', `${this.lastSerial}\n`), ...created.map((j) => this.store.saveJob(j))]);
+    // The serial file's own copy may lag: the journal holds it, and recovery also takes the
+    // highest job id found.
+    await Promise.all([this.store.saveFile('serial', `${this.lastSerial}\n`, false), ...created.map((j) => this.store.saveJob(j))]);
     for (const job of created) {
       this.jobs.set(job.id, job);
       this.onRunnable?.(job);

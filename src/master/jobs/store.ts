@@ -34,6 +34,8 @@ const VIEW_DELAY_MS = 50;
 
 /** Journal size that triggers a rotation. */
 const ROTATE_BYTES = 8 * 1024 * 1024;
+/** Journal syncs in flight at once. */
+const MAX_INFLIGHT_SYNCS = 1;
 const JOURNAL_RE = /^journal\.(\d+)$/;
 
 /** One durable change, as replicated to the master candidates. */
@@ -59,9 +61,20 @@ const SAFE_ARCHIVE = /^archive\/\d+\/job-\d+$/;
 export class JobStore {
   readonly dir: string;
   private pending = new Map<string, Pending>();
-  private flushing: Promise<void> | null = null;
+  private scheduled = false;
+  private rotating = false;
+  private inflight = 0;
+  private nextSeq = 0;
+  /** Batches written to the journal whose sync has not completed yet, in order. */
+  private unacked: Array<{ seq: number; entries: Array<[string, Pending]> }> = [];
+  private idle: Array<() => void> = [];
+  /** Acknowledgements, in batch order. */
+  private acks: Promise<void> = Promise.resolve();
+  /** View writes in progress, per file. */
+  private viewWrites = new Map<string, Promise<void>>();
+  private tmpSeq = 0;
   private generation = 0;
-  private journal: number | null = null;
+  private journal: Promise<number> | null = null;
   private journalBytes = 0;
   /** Files written since this generation's journal started (fsynced when it rotates). */
   private dirty = new Set<string>();
@@ -142,108 +155,181 @@ export class JobStore {
       }
       change(p);
       p.waiters.push({ resolve, reject });
-      if (!this.flushing) this.flushing = this.flushLoop();
+      this.schedule();
     });
   }
 
-  private async openJournal(): Promise<number> {
+  /** The current journal, once its directory entry is durable (records count only then). */
+  private openJournal(): Promise<number> {
     if (this.journal === null) {
-      this.journal = fs.openSync(path.join(this.dir, `journal.${this.generation}`), 'a', 0o640);
+      const fd = fs.openSync(path.join(this.dir, `journal.${this.generation}`), 'a', 0o640);
+      this.journal = syncDir(this.dir).then(() => fd);
+      this.journal.catch(() => undefined);
       this.journalBytes = 0;
-      // The new journal's directory entry must be durable before records count.
-      await syncDir(this.dir);
     }
     return this.journal;
   }
 
-  private async flushLoop(): Promise<void> {
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
     // Let every save issued in this turn of the event loop join the batch.
-    await new Promise((r) => setImmediate(r));
-    while (this.pending.size > 0) {
-      const batch = this.pending;
-      this.pending = new Map();
-      const entries = [...batch.entries()];
-      try {
-        const journal = await this.openJournal();
-        const data = entries.map(([name, p]) =>
-          (p.text !== null ? journalLine('w', name, p.text) : '') + (p.archiveTo !== null ? journalLine('a', name, p.archiveTo) : '')).join('');
-        // The append only reaches the page cache; the fdatasync (off the event loop)
-        // is what makes the whole batch durable.
-        fs.writeSync(journal, data);
-        await new Promise<void>((resolve, reject) => fs.fdatasync(journal, (err) => (err ? reject(err) : resolve())));
-        this.journalBytes += Buffer.byteLength(data);
-      } catch (err) {
-        for (const p of batch.values()) for (const w of p.waiters) w.reject(err);
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  /**
+   * Write the pending batch to the journal and start its fdatasync. Several syncs may be
+   * in flight: a sync started after batch k's write covers every batch up to k, so when
+   * it completes all those batches are durable and are acknowledged in order.
+   */
+  private async flush(): Promise<void> {
+    if (this.pending.size === 0 || this.rotating || this.inflight >= MAX_INFLIGHT_SYNCS) return;
+    const batch = this.pending;
+    this.pending = new Map();
+    const entries = [...batch.entries()];
+    const seq = this.nextSeq++;
+    this.unacked.push({ seq, entries });
+    let fd: number;
+    try {
+      fd = await this.openJournal();
+      const data = entries.map(([name, p]) =>
+        (p.text !== null ? journalLine('w', name, p.text) : '') + (p.archiveTo !== null ? journalLine('a', name, p.archiveTo) : '')).join('');
+      fs.writeSync(fd, data);
+      this.journalBytes += Buffer.byteLength(data);
+    } catch (err) {
+      this.settle(seq, err);
+      return;
+    }
+    this.inflight++;
+    fs.fdatasync(fd, (err) => {
+      this.inflight--;
+      this.settle(seq, err);
+    });
+    if (this.pending.size > 0) this.schedule();
+  }
+
+  /** A sync finished: acknowledge (or fail) every batch up to seq, in order. */
+  private settle(seq: number, err: unknown): void {
+    while (this.unacked.length > 0 && this.unacked[0].seq <= seq) {
+      const { seq: s, entries } = this.unacked.shift()!;
+      if (err && s === seq) {
+        for (const [, p] of entries) for (const w of p.waiters) w.reject(err);
         continue;
       }
-      // The queue directory shows a final state before anyone is told about it.
+      const views: Promise<void>[] = [];
       for (const [name, p] of entries) {
+        // The queue directory shows a final state before anyone is told about it.
         if (p.viewNow) {
           this.deferred.delete(name);
-          this.updateView(name, p);
+          views.push(this.updateView(name, p));
         } else {
           this.deferView(name, p);
         }
       }
-      for (const p of batch.values()) for (const w of p.waiters) w.resolve();
-      this.onFlushed?.(entries.map(([name, p]) => ({ name, text: p.text, archiveTo: p.archiveTo })));
-      if (this.journalBytes >= ROTATE_BYTES) await this.rotate();
+      // Acknowledge batches in order, each once its final views are written.
+      this.acks = this.acks.then(() => Promise.all(views)).then(() => {
+        for (const [, p] of entries) for (const w of p.waiters) w.resolve();
+        this.onFlushed?.(entries.map(([name, p]) => ({ name, text: p.text, archiveTo: p.archiveTo })));
+      });
     }
-    this.flushing = null;
+    if (this.inflight === 0 && this.journalBytes >= ROTATE_BYTES && !this.rotating) {
+      this.rotating = true;
+      void this.rotate().finally(() => {
+        this.rotating = false;
+        this.schedule();
+        this.checkIdle();
+      });
+    } else if (this.pending.size > 0) {
+      this.schedule();
+    }
+    this.checkIdle();
+  }
+
+  private checkIdle(): void {
+    if (this.inflight === 0 && this.unacked.length === 0 && this.pending.size === 0 && !this.rotating) {
+      for (const w of this.idle.splice(0)) w();
+    }
   }
 
   /**
    * The queue-directory copy: atomic, not yet fsynced (the journal holds it). Page-cache
    * writes this small cost less done synchronously than through the thread pool.
    */
-  private updateView(name: string, p: Pending): void {
-    try {
-      this.writeView(name, p);
-    } catch { /* the journal holds the state; replay rewrites the file */ }
+  /**
+   * Update a file's queue-directory copy off the event loop (the thread pool does the
+   * create + rename). Writes of one file are chained, so an older state never lands
+   * after a newer one. A failure loses nothing: the journal holds the state.
+   */
+  private updateView(name: string, p: Pending): Promise<void> {
+    const previous = this.viewWrites.get(name) ?? Promise.resolve();
+    const next = previous.then(() => this.writeViewAsync(name, p)).catch(() => undefined);
+    this.viewWrites.set(name, next);
+    void next.then(() => {
+      if (this.viewWrites.get(name) === next) this.viewWrites.delete(name);
+    });
+    return next;
   }
 
   private deferView(name: string, p: Pending): void {
     this.deferred.set(name, p);
-    this.deferTimer ??= setTimeout(() => this.flushDeferred(), VIEW_DELAY_MS);
+    this.deferTimer ??= setTimeout(() => void this.flushDeferred(), VIEW_DELAY_MS);
   }
 
   /** Write the views that wait to be coalesced (also before a rotation drops their journal). */
-  private flushDeferred(): void {
+  private flushDeferred(): Promise<void[]> {
     if (this.deferTimer) clearTimeout(this.deferTimer);
     this.deferTimer = null;
     const views = this.deferred;
     this.deferred = new Map();
-    for (const [name, p] of views) this.updateView(name, p);
+    return Promise.all([...views].map(([name, p]) => this.updateView(name, p)));
   }
 
+  private viewTarget(name: string, p: Pending): string {
+    this.dirty.delete(name);
+    const target = p.archiveTo ?? name;
+    this.dirty.add(target);
+    return path.join(this.dir, target);
+  }
+
+  private async writeViewAsync(name: string, p: Pending): Promise<void> {
+    const inQueue = path.join(this.dir, name);
+    const file = this.viewTarget(name, p);
+    if (p.archiveTo !== null) await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o750 });
+    if (p.text !== null) {
+      const tmp = `${path.join(this.dir, `.${name}`)}.${process.pid}.${this.tmpSeq++}.tmp`;
+      await new Promise<void>((resolve, reject) => fs.writeFile(tmp, p.text!, { mode: 0o640 }, (e) => (e ? reject(e) : resolve())));
+      await new Promise<void>((resolve, reject) => fs.rename(tmp, file, (e) => (e ? reject(e) : resolve())));
+    } else {
+      await fsp.rename(inQueue, file).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
+    }
+    if (p.archiveTo !== null) await fsp.rm(inQueue, { force: true });
+  }
+
+  /** The same, synchronously, for start-up replay. */
   private writeView(name: string, p: Pending): void {
     const inQueue = path.join(this.dir, name);
-    const file = p.archiveTo === null ? inQueue : path.join(this.dir, p.archiveTo);
+    const file = this.viewTarget(name, p);
     if (p.archiveTo !== null) fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
     if (p.text !== null) {
       const tmp = `${path.join(this.dir, `.${name}`)}.${process.pid}.tmp`;
       fs.writeFileSync(tmp, p.text, { mode: 0o640 });
       fs.renameSync(tmp, file);
-    } else {
-      try {
-        fs.renameSync(inQueue, file);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
+    } else if (fs.existsSync(inQueue)) {
+      fs.renameSync(inQueue, file);
     }
-    if (p.archiveTo !== null) {
-      fs.rmSync(inQueue, { force: true });
-      this.dirty.delete(name);
-      this.dirty.add(p.archiveTo);
-    } else {
-      this.dirty.add(name);
-    }
+    if (p.archiveTo !== null) fs.rmSync(inQueue, { force: true });
   }
 
   /** Start a new journal; make the old generation's files durable, then drop it. */
   private async rotate(): Promise<void> {
-    this.flushDeferred();
-    const old = { gen: this.generation, fd: this.journal!, files: this.dirty };
+    await this.flushDeferred();
+    await Promise.all(this.viewWrites.values());
+    const old = { gen: this.generation, fd: await this.journal!, files: this.dirty };
     this.generation += 1;
     this.journal = null;
     this.dirty = new Set();
@@ -276,8 +362,11 @@ export class JobStore {
 
   /** Wait until everything saved so far is durable and checkpointed (clean shutdown). */
   async drain(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.journalBytes > 0) await this.rotate();
+    if (this.inflight > 0 || this.unacked.length > 0 || this.pending.size > 0 || this.rotating) {
+      await new Promise<void>((r) => this.idle.push(r));
+    }
+    await this.acks;
+    if (this.journalBytes > 0 && this.journal !== null) await this.rotate();
     await this.checkpoints;
   }
 
