@@ -1,7 +1,8 @@
 // `make bench`: job throughput and latency through LUXI, and CLI start time, on a
 // fresh one-node virtual cluster. Prints figures and the ratio to real Ganeti 3.0.2
 // measured on the same kind of machine (DEVELOPERS.md: about 2 jobs/s, 0.7–1.3 s from
-// submit to success for an empty job; shared/golden: `gnt-job list` ~250 ms).
+// submit to success for an empty job; shared/golden: `gnt-job list` ~250 ms, a
+// synchronous `gnt-debug delay 0.01` 783 ms).
 //
 // Knobs: BENCH_JOBS (default 1000), BENCH_CLIENTS (default 10), BENCH_CLI_RUNS (20).
 // The jobs are OP_TEST_DELAY with duration 0.001 s on the master: Ganeti refuses a
@@ -10,27 +11,16 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { TestCluster } from '../test/integration/cluster.ts';
+import { jobEnd, TestCluster } from '../test/integration/cluster.ts';
 import { LuxiClient } from '../src/luxi/client.ts';
 
 const JOBS = Number(process.env.BENCH_JOBS ?? 1000);
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 10);
 const CLI_RUNS = Number(process.env.BENCH_CLI_RUNS ?? 20);
-const BASELINE = { jobsPerSec: 2, latencyMs: 1000, cliMs: 250 };
+const BASELINE = { jobsPerSec: 2, latencyMs: 1000, cliMs: 250, syncDelayMs: 783 };
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-async function waitSuccess(client: LuxiClient, id: number): Promise<string> {
-  let prev: unknown = null;
-  for (;;) {
-    const r = await client.call('WaitForJobChange', [id, ['status'], prev, null, 30]);
-    if (r === 'nochange') continue;
-    const [info] = r as [string[]];
-    if (['success', 'error', 'canceled'].includes(info[0])) return info[0];
-    prev = info;
-  }
 }
 
 async function benchJobs(socket: string) {
@@ -44,7 +34,7 @@ async function benchJobs(socket: string) {
       next++;
       const t0 = performance.now();
       const id = (await client.call('SubmitJob', [[{ OP_ID: 'OP_TEST_DELAY', duration: 0.001 }]])) as number;
-      const status = await waitSuccess(client, id);
+      const status = await jobEnd(client, id);
       if (status !== 'success') failed++;
       latencies.push(performance.now() - t0);
     }
@@ -69,13 +59,28 @@ async function benchSubmitOnly(socket: string, n: number) {
   return n / ((performance.now() - start) / 1000);
 }
 
-function benchCli(bin: string, env: NodeJS.ProcessEnv) {
+/** 50 jobs that all want the master's node lock exclusively: how long each waited for it. */
+async function benchContention(socket: string) {
+  const client = await LuxiClient.connect(socket);
+  const op = { OP_ID: 'OP_TEST_DELAY', duration: 0.001, no_locks: false };
+  const t0 = performance.now();
+  const ids = ((await client.call('SubmitManyJobs', [Array.from({ length: 50 }, () => [op])])) as [boolean, number][]).map(([, id]) => id);
+  for (const id of ids) await jobEnd(client, id);
+  const wall = performance.now() - t0;
+  const rows = (await client.call('QueryJobs', [ids, ['opstart', 'opexec']])) as [[number, number][], [number, number][]][];
+  client.close();
+  const ms = ([s, us]: [number, number]) => s * 1000 + us / 1000;
+  const waits = rows.map(([[start], [exec]]) => ms(exec) - ms(start)).sort((a, b) => a - b);
+  return { wall, p50: percentile(waits, 50), p99: percentile(waits, 99) };
+}
+
+function benchCli(bin: string, env: NodeJS.ProcessEnv, tool: string, args: string[]) {
   const times: number[] = [];
   for (let i = 0; i < CLI_RUNS; i++) {
     const t0 = performance.now();
-    const r = spawnSync(path.join(bin, 'gnt-job'), ['list', '1'], { env, encoding: 'utf8' });
+    const r = spawnSync(path.join(bin, tool), args, { env, encoding: 'utf8' });
     times.push(performance.now() - t0);
-    if (r.status !== 0) throw new Error(`gnt-job list failed: ${r.stderr}`);
+    if (r.status !== 0) throw new Error(`${tool} ${args.join(' ')} failed: ${r.stderr}`);
   }
   times.sort((a, b) => a - b);
   return { min: times[0], median: percentile(times, 50) };
@@ -92,8 +97,12 @@ try {
   if (jobs.failed) console.log(`WARNING: ${jobs.failed} jobs did not succeed`);
   const submitRate = await benchSubmitOnly(socket, JOBS);
   console.log(`submissions acknowledged (durable) per second: ${submitRate.toFixed(0)}`);
-  const cli = benchCli(cluster.bin, node.env);
-  console.log(`gnt-job list start-to-exit: min ${cli.min.toFixed(1)} ms, median ${cli.median.toFixed(1)} ms over ${CLI_RUNS} runs  (real Ganeti ~${BASELINE.cliMs} ms: ×${(BASELINE.cliMs / cli.median).toFixed(1)})`);
+  const contention = await benchContention(socket);
+  console.log(`50 jobs contending for one exclusive lock: lock wait p50 ${contention.p50.toFixed(1)} ms, p99 ${contention.p99.toFixed(1)} ms; all done in ${contention.wall.toFixed(0)} ms`);
+  const list = benchCli(cluster.bin, node.env, 'gnt-job', ['list', '1']);
+  console.log(`gnt-job list start-to-exit: min ${list.min.toFixed(1)} ms, median ${list.median.toFixed(1)} ms over ${CLI_RUNS} runs  (real Ganeti ~${BASELINE.cliMs} ms: ×${(BASELINE.cliMs / list.median).toFixed(1)})`);
+  const sync = benchCli(cluster.bin, node.env, 'gnt-debug', ['delay', '0.001']);
+  console.log(`gnt-debug delay 0.001 (synchronous, start-up included): min ${sync.min.toFixed(1)} ms, median ${sync.median.toFixed(1)} ms  (real Ganeti ~${BASELINE.syncDelayMs} ms: ×${(BASELINE.syncDelayMs / sync.median).toFixed(1)})`);
 } finally {
   cluster.destroy();
 }

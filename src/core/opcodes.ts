@@ -16,6 +16,7 @@ export const T = {
   bool: t('boolean', (v) => typeof v === 'boolean'),
   int: t('integer', (v) => typeof v === 'number' && Number.isInteger(v)),
   nonNegInt: t('non-negative integer', (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0),
+  positiveInt: t('positive integer', (v) => typeof v === 'number' && Number.isInteger(v) && v > 0),
   float: t('number', (v) => typeof v === 'number' && Number.isFinite(v)),
   string: t('string', (v) => typeof v === 'string'),
   nonEmptyString: t('non-empty string', (v) => typeof v === 'string' && v.length > 0),
@@ -65,6 +66,16 @@ const KEEP_NULL = new Set(['depends', 'comment']);
 const OPCODES: OpcodeSpec[] = [
   { id: 'OP_CLUSTER_POST_INIT', doc: 'Runs after the cluster is initialised.', params: {} },
   { id: 'OP_CLUSTER_DESTROY', doc: 'Destroys the cluster (only the master may be left).', params: {} },
+  {
+    id: 'OP_CLUSTER_SET_PARAMS',
+    doc: 'Changes cluster parameters (the job-queue ones so far).',
+    params: {
+      force: { type: T.bool, default: false },
+      candidate_pool_size: { type: T.positiveInt, default: null, optional: true },
+      max_running_jobs: { type: T.positiveInt, default: null, optional: true },
+      max_tracked_jobs: { type: T.positiveInt, default: null, optional: true },
+    },
+  },
   {
     id: 'OP_TEST_DELAY',
     doc: 'Sleeps for a while, on the master and/or on nodes; used to test the job queue.',

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
+import type { LuxiClient } from '../../src/luxi/client.ts';
 
 export const BIN = process.env.GANETI_BIN ?? path.resolve('dist/ganeti');
 
@@ -131,4 +132,17 @@ export function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> 
     };
     tick();
   });
+}
+
+/** Follow a job with WaitForJobChange until it ends; its final status ("lost" if unknown). */
+export async function jobEnd(client: LuxiClient, id: number): Promise<string> {
+  let prev: unknown = null;
+  for (;;) {
+    const r = await client.call('WaitForJobChange', [id, ['status'], prev, null, 20]);
+    if (r === null) return 'lost';
+    if (r === 'nochange') continue;
+    const [[status]] = r as [[string]];
+    if (['success', 'error', 'canceled'].includes(status)) return status;
+    prev = [status];
+  }
 }

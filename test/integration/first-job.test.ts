@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import net from 'node:net';
-import { TestCluster, type VirtualNode } from './cluster.ts';
+import { jobEnd, TestCluster, type VirtualNode } from './cluster.ts';
 import { LuxiClient } from '../../src/luxi/client.ts';
 
 let cluster: TestCluster;
@@ -21,16 +21,7 @@ after(() => {
   cluster?.destroy();
 });
 
-async function waitJob(id: number): Promise<string> {
-  let prev: unknown = null;
-  for (;;) {
-    const r = await luxi.call('WaitForJobChange', [id, ['status'], prev, null, 10]);
-    if (r === 'nochange') continue;
-    const [info] = r as [string[]];
-    if (['success', 'error', 'canceled'].includes(info[0])) return info[0];
-    prev = info;
-  }
-}
+const waitJob = (id: number) => jobEnd(luxi, id);
 
 test('init leaves a running cluster: config, keys 0600, ssconf, queue, the post-init job', () => {
   assert.equal(fs.statSync(node.file('var/lib/ganeti/cluster-key')).mode & 0o777, 0o600);

@@ -4,7 +4,7 @@
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { TestCluster, waitFor } from './cluster.ts';
+import { jobEnd, TestCluster, waitFor } from './cluster.ts';
 import { LuxiClient } from '../../src/luxi/client.ts';
 
 const cluster = new TestCluster();
@@ -46,16 +46,7 @@ test('kill -9 of the master: the running job fails as unclean shutdown, queued j
   assert.deepEqual(running.ops[0].result, ['OpExecError', ['Unclean master daemon shutdown']]);
   assert.ok(running.end_timestamp);
   const again = await LuxiClient.connect(socket);
-  for (const id of ids.slice(-2)) {
-    let status = '';
-    let prev: unknown = null;
-    while (!['success', 'error'].includes(status)) {
-      const r = await again.call('WaitForJobChange', [id, ['status'], prev, null, 10]);
-      if (r !== 'nochange') [[status]] = r as [[string]];
-      prev = [status];
-    }
-    assert.equal(status, 'success');
-  }
+  for (const id of ids.slice(-2)) assert.equal(await jobEnd(again, id), 'success');
   again.close();
 });
 

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { TestCluster, waitFor, type VirtualNode } from './cluster.ts';
+import { jobEnd, TestCluster, waitFor, type VirtualNode } from './cluster.ts';
 import { LuxiClient } from '../../src/luxi/client.ts';
 
 let cluster: TestCluster;
@@ -33,17 +33,7 @@ async function status(id: number): Promise<string> {
   return s;
 }
 
-async function finished(id: number): Promise<string> {
-  let prev: unknown = null;
-  for (;;) {
-    const r = await luxi.call('WaitForJobChange', [id, ['status'], prev, null, 20]);
-    if (r === null) return 'lost';
-    if (r === 'nochange') continue;
-    const [[s]] = r as [[string]];
-    if (['success', 'error', 'canceled'].includes(s)) return s;
-    prev = [s];
-  }
-}
+const finished = (id: number) => jobEnd(luxi, id);
 
 async function until(id: number, wanted: string): Promise<void> {
   for (let i = 0; i < 500; i++) {
@@ -157,6 +147,22 @@ test('gnt-debug locks shows holders and waiters', async () => {
   assert.match(r.stdout, new RegExp(`cluster/BGL +shared +job/${hold}`));
   assert.match(r.stdout, new RegExp(`node/[0-9a-f-]{36} +exclusive +job/${hold} +exclusive:job/${waiter}`));
   for (const id of [hold, waiter]) assert.equal(await finished(id), 'success');
+});
+
+test('the execution pool is configurable: max_running_jobs 1 runs one job at a time', async () => {
+  const r = node.run('gnt-cluster', ['modify', '--max-running-jobs', '1']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(JSON.parse(fs.readFileSync(node.file('var/lib/ganeti/config.data'), 'utf8')).cluster.max_running_jobs, 1);
+  assert.match(node.run('gnt-cluster', ['info']).stdout, /maximal number of jobs running simultaneously: 1\n/);
+  const ids = ((await luxi.call('SubmitManyJobs', [[[delay(0.2)], [delay(0.2)], [delay(0.2)]]])) as [boolean, number][]).map(([, id]) => id);
+  for (const id of ids) assert.equal(await finished(id), 'success');
+  const rows = (await luxi.call('QueryJobs', [ids, ['start_ts', 'end_ts']])) as [number[], number[]][];
+  const t = (ts: number[]) => ts[0] + ts[1] / 1e6;
+  for (let i = 1; i < rows.length; i++) assert.ok(t(rows[i][0]) >= t(rows[i - 1][1]), 'jobs overlapped');
+  assert.equal(node.run('gnt-cluster', ['modify', '--max-running-jobs', '20']).code, 0);
+  const bad = node.run('gnt-cluster', ['modify', '--max-running-jobs', '0']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /'max_running_jobs' of opcode OP_CLUSTER_SET_PARAMS must be a positive integer/);
 });
 
 test('drain flag: submissions refused, queue info, undrain', async () => {

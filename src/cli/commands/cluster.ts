@@ -3,7 +3,7 @@ import { CONFIG_VERSION, EXPORT_VERSION, OS_API_VERSION, PROTOCOL_VERSION, RELEA
 import { ECODE, OpPrereqError } from '../../core/errors.ts';
 import { nodeEnv, nodePaths } from '../../util/paths.ts';
 import { exitWith, toolMain, type Command, type CommandContext } from '../framework.ts';
-import { submitAndWait } from '../jobs.ts';
+import { JOB_OPTIONS, submitAndWait } from '../jobs.ts';
 import { ctime } from '../format/time.ts';
 import { parseTimespec } from '../timespec.ts';
 import { clusterInfoLines } from './cluster-info.ts';
@@ -202,4 +202,24 @@ const watcher: Command = {
   },
 };
 
-export const main = toolMain('gnt-cluster', [destroy, getmaster, info, init, queue, version, watcher]);
+const modify: Command = {
+  name: 'modify',
+  usage: '[<opts>...]',
+  description: 'Alters the parameters of the cluster',
+  args: { min: 0, max: 0 },
+  options: [
+    { flags: ['-C', '--candidate-pool-size'], dest: 'candidate_pool_size', type: 'int', metavar: 'SIZE', help: 'Set the candidate pool size' },
+    { flags: ['--max-running-jobs'], dest: 'max_running_jobs', type: 'int', metavar: 'COUNT', help: 'The maximal number of jobs running simultaneously' },
+    { flags: ['--max-tracked-jobs'], dest: 'max_tracked_jobs', type: 'int', metavar: 'COUNT', help: 'The maximal number of jobs tracked by the scheduler' },
+    { flags: ['-f', '--force'], dest: 'force', help: 'Force the operation' },
+    ...JOB_OPTIONS,
+  ],
+  async run(ctx) {
+    const op: Record<string, unknown> = { OP_ID: 'OP_CLUSTER_SET_PARAMS', force: Boolean(ctx.opts.force) };
+    for (const k of ['candidate_pool_size', 'max_running_jobs', 'max_tracked_jobs']) if (ctx.opts[k] !== null) op[k] = ctx.opts[k];
+    await submitAndWait(ctx, [op]);
+    return 0;
+  },
+};
+
+export const main = toolMain('gnt-cluster', [destroy, getmaster, info, init, modify, queue, version, watcher]);

@@ -2,6 +2,7 @@
 import { ECODE, OpPrereqError } from '../../core/errors.ts';
 import type { OpInput } from '../../core/opcodes.ts';
 import type { LogicalUnit, LUContext } from './base.ts';
+import { nowFloat } from '../config/model.ts';
 
 /** Run after `gnt-cluster init` (upstream runs the cluster-init hooks here). */
 export function clusterPostInit(_op: OpInput, _ctx: LUContext): LogicalUnit {
@@ -20,5 +21,23 @@ export function clusterDestroy(_op: OpInput, ctx: LUContext): LogicalUnit {
       if (instances > 0) throw new OpPrereqError(`There are still ${instances} instance(s) in this cluster.`, ECODE.INVAL);
     },
     exec: async () => ctx.config.cluster.master_node,
+  };
+}
+
+/** OP_CLUSTER_SET_PARAMS: the parameters given are written to the configuration. */
+export function clusterSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
+  const keys = ['candidate_pool_size', 'max_running_jobs', 'max_tracked_jobs'] as const;
+  return {
+    checkArguments() {
+      if (!keys.some((k) => op[k] !== undefined)) throw new OpPrereqError('Please give at least one of the parameters', ECODE.INVAL);
+    },
+    async exec() {
+      await ctx.config.update((data) => {
+        for (const k of keys) if (op[k] !== undefined) (data.cluster as Record<string, unknown>)[k] = op[k];
+        data.cluster.serial_no += 1;
+        data.cluster.mtime = nowFloat();
+      });
+      return null;
+    },
   };
 }
