@@ -299,9 +299,19 @@ export class JobStore {
     const file = this.viewTarget(name, p);
     if (p.archiveTo !== null) await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o750 });
     if (p.text !== null) {
-      const tmp = `${path.join(this.dir, `.${name}`)}.${process.pid}.${this.tmpSeq++}.tmp`;
-      await new Promise<void>((resolve, reject) => fs.writeFile(tmp, p.text!, { mode: 0o640 }, (e) => (e ? reject(e) : resolve())));
-      await new Promise<void>((resolve, reject) => fs.rename(tmp, file, (e) => (e ? reject(e) : resolve())));
+      const write = (f: string, flag: string) => new Promise<void>((resolve, reject) =>
+        fs.writeFile(f, p.text!, { mode: 0o640, flag }, (e) => (e ? reject(e) : resolve())));
+      // A file that does not exist yet is created in place, saving a rename: should a
+      // crash tear it, its journal record is still there and replay rewrites it. An
+      // existing file is replaced atomically.
+      try {
+        await write(file, 'wx');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        const tmp = `${path.join(this.dir, `.${name}`)}.${process.pid}.${this.tmpSeq++}.tmp`;
+        await write(tmp, 'w');
+        await new Promise<void>((resolve, reject) => fs.rename(tmp, file, (e) => (e ? reject(e) : resolve())));
+      }
     } else {
       await fsp.rename(inQueue, file).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
