@@ -1,6 +1,7 @@
 // The shared `list` and `list-fields` commands: field selection (-o, -o +extra), name
 // arguments and -F filters, table output, and exit 14 for unknown fields.
 import { EXIT_UNKNOWN_FIELD } from '../core/constants.ts';
+import { rawToBigInt } from '../core/json.ts';
 import type { Filter, QueryResponse, FieldDef } from '../core/query.ts';
 import type { CommandContext } from './framework.ts';
 import type { OptionSpec } from './parser.ts';
@@ -33,7 +34,7 @@ export interface ListSpec {
 }
 
 export function printQueryResult(ctx: CommandContext, response: QueryResponse, joinedFields: string[] = []): number {
-  const lines = formatQueryTable(response.fields, response.data, {
+  const lines = formatQueryTable(response.fields, rawToBigInt(response.data) as QueryResponse['data'], {
     header: !ctx.opts.no_headers,
     separator: ctx.opts.separator ?? null,
     units: (ctx.opts.units as Units | undefined) ?? null,

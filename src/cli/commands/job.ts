@@ -1,5 +1,5 @@
 // gnt-job: the job queue seen from the command line.
-import { EXIT_CONFIRMATION, LUXI_WFJC_TIMEOUT, PRIORITY_NAMES } from '../../core/constants.ts';
+import { EXIT_CONFIRMATION, LUXI_WFJC_TIMEOUT, PRIORITY_NAMES, RS_NORMAL } from '../../core/constants.ts';
 import { ECODE, JobLost, OpPrereqError } from '../../core/errors.ts';
 import type { Filter, QueryResponse } from '../../core/query.ts';
 import { askUser } from '../confirm.ts';
@@ -114,9 +114,11 @@ const info: Command = {
   args: { min: 1, max: null },
   options: [],
   async run(ctx) {
-    const ids = ctx.args.map(parseJobId);
-    const rows = (await (await ctx.client()).call('QueryJobs', [ids, INFO_FIELDS])) as Array<unknown[] | null>;
-    const text = formatInfo(ids.map((id, i) => jobInfo(id, rawToBigInt(rows[i]) as unknown[] | null))).join('\n');
+    // As upstream: a Query filtered on the ids; unknown ids come back with unavailable cells.
+    const filter = makeNameFilter(ctx.args, { numeric: true, nameField: 'id' });
+    const { data } = (await (await ctx.client()).call('Query', ['job', INFO_FIELDS, filter])) as QueryResponse;
+    const text = formatInfo(data.map((row) => jobInfo(row[0][1] as number,
+      row[1][0] === RS_NORMAL ? rawToBigInt(row.map(([, v]) => v)) as unknown[] : null))).join('\n');
     ctx.out(text.endsWith('\n') ? text : `${text}\n`);
     return 0;
   },

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { EventEmitter } from 'node:events';
 import {
   JOB_NOTCHANGED, JOB_QUEUE_SIZE_HARD_LIMIT, JOB_QUEUE_VERSION, JOBS_FINALIZED, JOBS_PER_ARCHIVE_DIRECTORY,
-  OP_PRIO_SUBMIT_VALID,
+  OP_PRIO_SUBMIT_VALID, RS_NORMAL, RS_UNAVAIL, RS_UNKNOWN,
 } from '../../core/constants.ts';
 import { ECODE, GenericError, JobQueueError, JobQueueFull, OpExecError, OpPrereqError } from '../../core/errors.ts';
 import { isFinalized, jobStatus, newJob, parseJob, serializeJob, splitTime, type Job, type LogEntry } from '../../core/jobs.ts';
@@ -28,6 +28,19 @@ export type Answer = [boolean, string];
 export interface CancelHooks {
   /** Abort a job that waits (for locks or dependencies), or a running one when killing. */
   abort(job: Job, kill: boolean): boolean;
+}
+
+/** The job ids a filter asks for by name: ["|", ["=", "id", N], ...] (what the CLI sends). */
+function requestedJobIds(filter: Filter): number[] {
+  if (!Array.isArray(filter) || filter[0] !== '|') return [];
+  const ids: number[] = [];
+  for (const f of filter.slice(1)) {
+    if (!Array.isArray(f) || (f[0] !== '=' && f[0] !== '==') || f[1] !== 'id') return [];
+    const id = Number(f[2]);
+    if (!Number.isInteger(id)) return [];
+    ids.push(id);
+  }
+  return ids;
 }
 
 function archivePath(dir: string, id: number): string {
@@ -278,15 +291,36 @@ export class JobQueue {
     return views;
   }
 
-  /** Query("job"): live jobs whose files are present; archived ones only when asked for. */
+  /**
+   * Query("job"). Like luxid: a filter naming job ids looks those up, archived ones
+   * included, and unknown ids still get a row (the id, every other cell unavailable:
+   * "Job ID N not found" in gnt-job info). Otherwise all live jobs whose files are
+   * present, and archived ones only when the archived field is asked for.
+   */
   query(fields: string[], filter: Filter): QueryResponse {
     compileFilter(JOB_FIELDS, filter);
-    const present = new Set(this.store.listJobIds());
-    for (const [id, job] of this.jobs) if (!present.has(id) && this.settled.has(job)) this.forget(id, 'job file removed from the queue directory');
-    const views: JobView[] = [...this.jobs.values()].map((job) => ({ job, archived: false }));
-    if (this.usesArchived(fields, filter)) views.push(...this.archivedViews());
+    const requested = requestedJobIds(filter);
+    let views: JobView[];
+    if (requested.length > 0) {
+      views = requested.map((id) => this.lookup(id)).filter((v): v is JobView => v !== null);
+    } else {
+      const present = new Set(this.store.listJobIds());
+      for (const [id, job] of this.jobs) if (!present.has(id) && this.settled.has(job)) this.forget(id, 'job file removed from the queue directory');
+      views = [...this.jobs.values()].map((job) => ({ job, archived: false }));
+      if (this.usesArchived(fields, filter)) views.push(...this.archivedViews());
+    }
     views.sort((a, b) => a.job.id - b.job.id);
-    return runQuery(JOB_FIELDS, fields, views, filter);
+    const response = runQuery(JOB_FIELDS, fields, views, filter);
+    const known = new Set(views.map((v) => v.job.id));
+    const missing = requested.filter((id) => !known.has(id));
+    if (missing.length === 0) return response;
+    for (const id of missing) {
+      response.data.push(fields.map((name): [number, unknown] =>
+        name === 'id' ? [RS_NORMAL, id] : [JOB_FIELDS.has(name) ? RS_UNAVAIL : RS_UNKNOWN, null]));
+    }
+    const idAt = fields.indexOf('id');
+    if (idAt >= 0) response.data.sort((a, b) => Number(a[idAt][1]) - Number(b[idAt][1]));
+    return response;
   }
 
   /** QueryJobs: one row of plain values per requested id; null for unknown ids. */

@@ -222,6 +222,7 @@ export function clusterInfo(master: Master): Record<string, unknown> {
     candidate_pool_size: c.candidate_pool_size,
     max_running_jobs: c.max_running_jobs,
     max_tracked_jobs: c.max_tracked_jobs,
+    mac_prefix: c.mac_prefix,
     master_netdev: c.master_netdev,
     master_netmask: c.master_netmask,
     use_external_mip_script: c.use_external_mip_script,
