@@ -16,6 +16,7 @@ export interface ParsedDaemonArgs {
 
 export function parseDaemonArgs(name: string, argv: string[], extra: ExtraOption[] = []): ParsedDaemonArgs {
   const cli = cac(name);
+  cli.usage('[options]');
   cli.option('-f, --foreground', "Don't detach from the current terminal");
   cli.option('-d, --debug', 'Enable debug messages');
   cli.option('--version', 'Show the version');

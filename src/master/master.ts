@@ -145,10 +145,11 @@ export class Master {
       // Batches reach each candidate in order, so an older state never overwrites a newer one.
       const previous = this.replication.get(target.name) ?? Promise.resolve();
       const next = previous.then(async () => {
-        const calls = updates.map((args) => this.rpc.call(target, 'jobqueue_update', args));
-        for (let i = 0; i < renames.length; i += 10) calls.push(this.rpc.call(target, 'jobqueue_rename', [renames.slice(i, i + 10)]));
-        for (const r of await Promise.all(calls)) if (!r.ok) this.log.warn({ node: r.node, err: r.error }, 'job queue replication failed');
-      });
+        // Contents first, then the archive moves that may concern the same files.
+        const results = await Promise.all(updates.map((args) => this.rpc.call(target, 'jobqueue_update', args)));
+        for (let i = 0; i < renames.length; i += 10) results.push(await this.rpc.call(target, 'jobqueue_rename', [renames.slice(i, i + 10)]));
+        for (const r of results) if (!r.ok) this.log.warn({ node: r.node, err: r.error }, 'job queue replication failed');
+      }).catch((err) => this.log.error({ node: target.name, err: String(err) }, 'job queue replication failed'));
       this.replication.set(target.name, next);
     }
   }

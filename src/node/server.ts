@@ -10,6 +10,7 @@ import { parseJson } from '../core/json.ts';
 
 /** Largest request body noded accepts (config uploads stay far below). */
 const MAX_BODY = 64 * 1024 * 1024;
+const REQUEST_TIMEOUT_MS = 120_000;
 
 /** The node key, re-read when the file changes (a node joins after noded starts). */
 function nodeKeyLoader(file: string): () => Uint8Array | null {
@@ -41,8 +42,17 @@ function reply(res: http.ServerResponse, status: number, body: unknown): void {
 
 export function createNodeServer(ctx: NodeContext): http.Server {
   const verifier = new RequestVerifier(ctx.hostname, nodeKeyLoader(ctx.paths.nodeKey));
-  const server = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => {
+  // A request must arrive whole within REQUEST_TIMEOUT_MS; slow senders are cut off.
+  const server = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: 10_000 }, (req, res) => {
     const proc = (req.url ?? '/').slice(1);
+    const early = verifier.precheck(req.headers);
+    if (early) {
+      ctx.log.warn({ procedure: proc, remote: req.socket.remoteAddress, reason: early }, 'refused unauthenticated RPC request');
+      res.setHeader('connection', 'close');
+      reply(res, 401, `Unauthorized: ${early}`);
+      res.on('finish', () => req.socket.destroy());
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     let tooLarge = false;

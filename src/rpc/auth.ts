@@ -67,7 +67,8 @@ export function loadKey(file: string, what: string): Uint8Array {
 }
 
 function signedText(node: string, path: string, time: string, nonce: string, body: Uint8Array): Uint8Array {
-  const digest = Buffer.from(nacl.hash(body)).toString('hex');
+  // The body's SHA-512 through Node's native hash: bodies can be megabytes (config uploads).
+  const digest = crypto.createHash('sha512').update(body).digest('hex');
   return enc.encode(`ganeti-rpc-v1\n${node}\n${path}\n${time}\n${nonce}\n${digest}`);
 }
 
@@ -89,6 +90,21 @@ export class RequestVerifier {
   constructor(nodeName: string, nodeKey: () => Uint8Array | null) {
     this.nodeName = nodeName;
     this.nodeKey = nodeKey;
+  }
+
+  /**
+   * The checks that need only the headers, so that a request that cannot be authentic is
+   * refused before its body is read. Null when it may go on.
+   */
+  precheck(headers: Record<string, string | string[] | undefined>, now = Date.now()): string | null {
+    const h = (k: string) => (typeof headers[k] === 'string' ? (headers[k] as string) : undefined);
+    const [node, time, nonce, macText] = [h(HDR_NODE), h(HDR_TIME), h(HDR_NONCE), h(HDR_SIGNATURE)];
+    if (!node || !time || !nonce || !macText) return 'unsigned request';
+    if (!this.nodeKey()) return 'this node has no cluster key (not part of a cluster)';
+    if (!/^\d{1,16}$/.test(time) || !/^[0-9a-f]{32}$/.test(nonce)) return 'malformed authentication headers';
+    if (node !== this.nodeName) return `request addressed to node '${node}', this is '${this.nodeName}'`;
+    if (Math.abs(now - Number(time)) > RPC_MAX_CLOCK_SKEW_MS) return 'request timestamp outside the allowed clock skew';
+    return null;
   }
 
   /** Returns null when the request is authentic, else the reason it is refused. */

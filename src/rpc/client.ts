@@ -94,13 +94,16 @@ export class RpcClient {
           else fail(typeof value[1] === 'string' ? value[1] : JSON.stringify(value[1]));
         });
       });
-      const connectTimer = setTimeout(() => {
-        req.destroy();
-        fail(`Connection to ${target.address}:${target.port} timed out after ${RPC_CONNECT_TIMEOUT}s`);
-      }, RPC_CONNECT_TIMEOUT * 1000);
+      // The connect timeout runs from when the socket starts connecting, not while the
+      // request waits for one of the agent's sockets.
+      let connectTimer: NodeJS.Timeout | undefined;
       req.on('socket', (sock) => {
-        if (!sock.connecting) clearTimeout(connectTimer);
-        else sock.once('connect', () => clearTimeout(connectTimer));
+        if (!sock.connecting) return;
+        connectTimer = setTimeout(() => {
+          req.destroy();
+          fail(`Connection to ${target.address}:${target.port} timed out after ${RPC_CONNECT_TIMEOUT}s`);
+        }, RPC_CONNECT_TIMEOUT * 1000);
+        sock.once('connect', () => clearTimeout(connectTimer));
       });
       req.setTimeout(readTimeoutMs, () => {
         req.destroy();

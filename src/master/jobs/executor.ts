@@ -37,6 +37,8 @@ export class JobExecutor {
   private running = 0;
   private active = new Map<number, Active>();
   private idleWaiters: Array<() => void> = [];
+  /** Shutting down: nothing new starts or waits; it stays queued for the next start. */
+  private stopping = false;
 
   constructor(queue: JobQueue, config: ConfigStore, rpc: RpcClient, locks: LockManager, log: Logger, maxRunning: () => number) {
     this.queue = queue;
@@ -50,6 +52,7 @@ export class JobExecutor {
   }
 
   enqueue(job: Job): void {
+    if (this.stopping) return;
     const prio = jobPriority(job);
     // Keep the list ordered by (priority, id): lower numbers run first.
     let i = this.runnable.length;
@@ -75,6 +78,7 @@ export class JobExecutor {
 
   /** Stop starting new jobs; waiting ones go back to queued, for the next start. */
   stop(): void {
+    this.stopping = true;
     this.runnable = [];
     for (const a of this.active.values()) if (a.phase === 'waiting') a.controller.abort(new Requeue('master shutting down'));
   }
@@ -82,7 +86,7 @@ export class JobExecutor {
   /** Cancel a started job: always while it waits, while it runs only when killing. */
   private abort(job: Job, kill: boolean): boolean {
     const a = this.active.get(job.id);
-    if (!a || (a.phase === 'running' && !kill)) return false;
+    if (!a || a.controller.signal.aborted || (a.phase === 'running' && !kill)) return false;
     if (a.phase === 'waiting') {
       for (const op of job.ops) if (op.status === 'waiting' || op.status === 'queued') op.status = 'canceling';
     }
@@ -126,7 +130,16 @@ export class JobExecutor {
       }
     }
     job.end_timestamp = splitTime();
-    await this.queue.commit(job);
+    // The final state must become durable: a full disk may heal (the operator frees space).
+    for (let delay = 100; ; delay = Math.min(delay * 2, 10_000)) {
+      try {
+        await this.queue.commit(job);
+        return;
+      } catch (err) {
+        this.log.error({ job: job.id, err: String(err) }, 'cannot record the end of a job; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
   }
 
   /** Runs one opcode; the caller commits the final state. */
@@ -135,6 +148,7 @@ export class JobExecutor {
     const owner = `job/${job.id}`;
     const now = splitTime();
     const signal = active.controller.signal;
+    if (this.stopping) return 'requeued';
     op.status = 'waiting';
     op.start_timestamp = now;
     job.start_timestamp ??= now;
@@ -257,9 +271,12 @@ export class JobExecutor {
         continue;
       }
       const timeoutMs = next.done ? undefined : next.value * 1000;
+      // Whatever ends this attempt early (a failed commit too) withdraws its pending request.
+      const attempt = new AbortController();
+      const attemptSignal = AbortSignal.any([signal, attempt.signal]);
       try {
         for (const [level, names, shared] of steps) {
-          const pending = this.locks.acquire(owner, level, names, shared, op.priority, { timeoutMs, signal });
+          const pending = this.locks.acquire(owner, level, names, shared, op.priority, { timeoutMs, signal: attemptSignal });
           if (!committed) {
             // Only a contended lock makes the job visibly "waiting" (and costs a commit).
             // An uncontended grant is already resolved and wins the race against WAIT.
@@ -276,6 +293,7 @@ export class JobExecutor {
         }
         return;
       } catch (err) {
+        attempt.abort();
         this.locks.releaseAll(owner);
         if (!(err instanceof LockTimeout)) throw signal.aborted ? signal.reason : err;
       }

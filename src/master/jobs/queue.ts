@@ -30,6 +30,11 @@ export interface CancelHooks {
   abort(job: Job, kill: boolean): boolean;
 }
 
+/** A copy of a job's state: the parts the executor changes later are copied, inputs shared. */
+function snapshot(job: Job): Job {
+  return { ...job, ops: job.ops.map((op) => ({ ...op, log: op.log.slice() })) };
+}
+
 /** The job ids a filter asks for by name: ["|", ["=", "id", N], ...] (what the CLI sends). */
 function requestedJobIds(filter: Filter): number[] {
   if (!Array.isArray(filter) || filter[0] !== '|') return [];
@@ -54,6 +59,11 @@ export class JobQueue {
   private jobs = new Map<number, Job>();
   /** Finished jobs whose final state is in the queue directory: only their files can go missing. */
   private settled = new WeakSet<Job>();
+  /**
+   * The last durable state of each live job. Clients and dependency checks see only
+   * this, never a state the executor set in memory that a crash could still undo.
+   */
+  private durable = new Map<number, Job>();
   private lastSerial = 0;
   private accepting = true;
   private readonly changes = new EventEmitter();
@@ -88,10 +98,11 @@ export class JobQueue {
     const runnable: Job[] = [];
     const repaired: Job[] = [];
     for (const id of this.store.listJobIds()) {
-      const job = this.readJobFile(path.join(dir, jobFileName(id)), id);
+      const job = this.readJobFile(path.join(dir, jobFileName(id)), id, true);
       if (!job) continue;
       this.lastSerial = Math.max(this.lastSerial, id);
       this.jobs.set(id, job);
+      this.durable.set(id, snapshot(job));
       if (isFinalized(job)) this.settled.add(job);
       const status = jobStatus(job);
       if (status === 'queued') {
@@ -106,13 +117,19 @@ export class JobQueue {
         repaired.push(job);
       }
     }
-    for (const job of repaired) writeFileAtomicSync(path.join(dir, jobFileName(job.id)), serializeJob(job));
+    for (const job of repaired) {
+      writeFileAtomicSync(path.join(dir, jobFileName(job.id)), serializeJob(job));
+      this.durable.set(job.id, snapshot(job));
+    }
     this.log.info({ jobs: this.jobs.size, runnable: runnable.length, repaired: repaired.length, replayed, serial: this.lastSerial }, 'job queue opened');
     return runnable;
   }
 
-  /** A job file, or null when it is damaged (kept aside for the operator, never taken as valid). */
-  private readJobFile(file: string, id: number): Job | null {
+  /**
+   * A job file, or null when it is missing or damaged; never taken as valid then. At
+   * start-up (after the journal replay) a damaged file is set aside for the operator.
+   */
+  private readJobFile(file: string, id: number, setAside = false): Job | null {
     try {
       const job = parseJob(fs.readFileSync(file, 'utf8'));
       if (job.id !== id) throw new Error(`file holds job ${job.id}`);
@@ -120,9 +137,11 @@ export class JobQueue {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
       this.log.error({ file, err: (err as Error).message }, 'ignoring corrupt job file');
-      try {
-        fs.renameSync(file, `${file}.corrupt`);
-      } catch { /* already gone */ }
+      if (setAside) {
+        try {
+          fs.renameSync(file, `${file}.corrupt`);
+        } catch { /* already gone */ }
+      }
       return null;
     }
   }
@@ -193,6 +212,7 @@ export class JobQueue {
     await Promise.all([this.store.saveFile('serial', `${this.lastSerial}\n`, false), ...created.map((j) => this.store.saveJob(j))]);
     for (const job of created) {
       this.jobs.set(job.id, job);
+      this.durable.set(job.id, snapshot(job));
       this.onRunnable?.(job);
     }
     return results;
@@ -232,22 +252,24 @@ export class JobQueue {
 
   private forget(id: number, why: string): void {
     this.jobs.delete(id);
+    this.durable.delete(id);
     this.log.warn({ job: id }, why);
     this.changes.emit(String(id));
   }
 
-  /** A live or archived job, for queries. */
+  /** A live (its durable state) or archived job, for queries. */
   private lookup(id: number): JobView | null {
-    const live = this.get(id);
-    if (live) return { job: live, archived: false };
+    if (this.get(id)) return { job: this.durable.get(id)!, archived: false };
     const archived = this.readJobFile(archivePath(this.paths.queueDir, id), id);
     return archived ? { job: archived, archived: true } : null;
   }
 
   /** Record a change: durable first, then reported to waiting clients. */
   async commit(job: Job): Promise<void> {
+    const state = snapshot(job);
     await this.store.saveJob(job);
-    if (isFinalized(job)) this.settled.add(job);
+    if (this.jobs.get(job.id) === job) this.durable.set(job.id, state);
+    if (isFinalized(state)) this.settled.add(job);
     this.changes.emit(String(job.id));
   }
 
@@ -306,7 +328,7 @@ export class JobQueue {
     } else {
       const present = new Set(this.store.listJobIds());
       for (const [id, job] of this.jobs) if (!present.has(id) && this.settled.has(job)) this.forget(id, 'job file removed from the queue directory');
-      views = [...this.jobs.values()].map((job) => ({ job, archived: false }));
+      views = [...this.durable.values()].map((job) => ({ job, archived: false }));
       if (this.usesArchived(fields, filter)) views.push(...this.archivedViews());
     }
     views.sort((a, b) => a.job.id - b.job.id);
@@ -357,7 +379,7 @@ export class JobQueue {
         resolve(value);
       };
       const unsubscribe = this.onChange(id, () => {
-        const job = this.jobs.get(id);
+        const job = this.durable.get(id);
         if (!job) return finish(null);
         const r = ready({ job, archived: false });
         if (r) finish(r);
@@ -379,16 +401,20 @@ export class JobQueue {
     if (status === 'canceling') return [true, `Job ${id} is already being canceled`];
     if (status === 'running' && !kill) return [false, `Job could not be canceled, status ${status}`];
     if (!this.cancelHooks?.abort(job, kill)) return [false, `Job could not be canceled, status ${status}`];
-    await new Promise<void>((resolve) => {
-      if (isFinalized(job)) return resolve();
+    const done = await new Promise<boolean>((resolve) => {
+      if (this.finalStatus(id)) return resolve(true);
+      const finish = (ok: boolean) => {
+        clearTimeout(timer);
+        off();
+        resolve(ok);
+      };
       const off = this.onChange(id, () => {
-        if (isFinalized(job)) {
-          off();
-          resolve();
-        }
+        if (this.finalStatus(id) !== null) finish(true);
       });
+      // As luxid: wait at most (180 - 1) // 4 = 44 s for the job to act on the cancel.
+      const timer = setTimeout(() => finish(false), 44_000);
     });
-    return [true, 'Job successfully cancelled'];
+    return done ? [true, 'Job successfully cancelled'] : [true, `Job ${id} will be canceled`];
   }
 
   /** ChangeJobPriority: new priority for the opcodes still queued or waiting. */
@@ -411,10 +437,13 @@ export class JobQueue {
   async archive(ids: number[]): Promise<boolean[]> {
     const results = ids.map((id) => {
       const job = this.get(id);
-      return job !== undefined && isFinalized(job);
+      return job !== undefined && this.settled.has(job);
     });
     const moving = ids.filter((_, i) => results[i]);
-    for (const id of moving) this.jobs.delete(id);
+    for (const id of moving) {
+      this.jobs.delete(id);
+      this.durable.delete(id);
+    }
     await Promise.all(moving.map((id) => this.store.archiveJob(id, JOBS_PER_ARCHIVE_DIRECTORY)));
     return results;
   }
@@ -429,7 +458,7 @@ export class JobQueue {
     for (; i < ids.length && Date.now() < deadline; i += 10) {
       const batch = ids.slice(i, i + 10).filter((id) => {
         const job = this.jobs.get(id);
-        if (!job || !isFinalized(job)) return false;
+        if (!job || !this.settled.has(job)) return false;
         const ref = job.end_timestamp ?? job.start_timestamp ?? job.received_timestamp;
         return ageSec === -1 || (ref !== null && now - ref[0] > ageSec);
       });

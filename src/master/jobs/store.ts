@@ -72,6 +72,10 @@ export class JobStore {
   private acks: Promise<void> = Promise.resolve();
   /** View writes in progress, per file. */
   private viewWrites = new Map<string, Promise<void>>();
+  /** Views whose write failed: written again before a rotation drops their journal. */
+  private failedViews = new Map<string, Pending>();
+  /** After a journal write error, no journal is deleted until the next start replays them. */
+  private keepJournals = false;
   private tmpSeq = 0;
   private generation = 0;
   private journal: Promise<number> | null = null;
@@ -163,8 +167,11 @@ export class JobStore {
   private openJournal(): Promise<number> {
     if (this.journal === null) {
       const fd = fs.openSync(path.join(this.dir, `journal.${this.generation}`), 'a', 0o640);
-      this.journal = syncDir(this.dir).then(() => fd);
-      this.journal.catch(() => undefined);
+      const opening = syncDir(this.dir).then(() => fd);
+      this.journal = opening;
+      opening.catch(() => {
+        if (this.journal === opening) this.journal = null;
+      });
       this.journalBytes = 0;
     }
     return this.journal;
@@ -192,23 +199,37 @@ export class JobStore {
     const entries = [...batch.entries()];
     const seq = this.nextSeq++;
     this.unacked.push({ seq, entries });
+    this.inflight++;
     let fd: number;
     try {
       fd = await this.openJournal();
-      const data = entries.map(([name, p]) =>
-        (p.text !== null ? journalLine('w', name, p.text) : '') + (p.archiveTo !== null ? journalLine('a', name, p.archiveTo) : '')).join('');
-      fs.writeSync(fd, data);
-      this.journalBytes += Buffer.byteLength(data);
+      const data = Buffer.from(entries.map(([name, p]) =>
+        (p.text !== null ? journalLine('w', name, p.text) : '') + (p.archiveTo !== null ? journalLine('a', name, p.archiveTo) : '')).join(''));
+      for (let off = 0; off < data.length;) off += fs.writeSync(fd, data, off);
+      this.journalBytes += data.length;
     } catch (err) {
+      // The journal may now end in a torn record, after which replay reads nothing:
+      // continue in a new generation (the old one is replayed at the next start).
+      this.abandonJournal();
+      this.inflight--;
       this.settle(seq, err);
       return;
     }
-    this.inflight++;
     fs.fdatasync(fd, (err) => {
       this.inflight--;
+      if (err) this.abandonJournal();
       this.settle(seq, err);
     });
     if (this.pending.size > 0) this.schedule();
+  }
+
+  /** Stop appending to the current journal; it stays on disk until a restart replays it. */
+  private abandonJournal(): void {
+    if (this.journal === null) return;
+    void this.journal.then((fd) => fs.closeSync(fd), () => undefined);
+    this.journal = null;
+    this.generation += 1;
+    this.keepJournals = true;
   }
 
   /** A sync finished: acknowledge (or fail) every batch up to seq, in order. */
@@ -237,7 +258,7 @@ export class JobStore {
     }
     if (this.inflight === 0 && this.journalBytes >= ROTATE_BYTES && !this.rotating) {
       this.rotating = true;
-      void this.rotate().finally(() => {
+      void this.rotate().catch(() => undefined).finally(() => {
         this.rotating = false;
         this.schedule();
         this.checkIdle();
@@ -265,7 +286,10 @@ export class JobStore {
    */
   private updateView(name: string, p: Pending): Promise<void> {
     const previous = this.viewWrites.get(name) ?? Promise.resolve();
-    const next = previous.then(() => this.writeViewAsync(name, p)).catch(() => undefined);
+    const next = previous.then(() => this.writeViewAsync(name, p)).then(
+      () => void this.failedViews.delete(name),
+      // Remembered and written again before any journal that holds it is dropped.
+      () => void this.failedViews.set(name, p));
     this.viewWrites.set(name, next);
     void next.then(() => {
       if (this.viewWrites.get(name) === next) this.viewWrites.delete(name);
@@ -301,17 +325,10 @@ export class JobStore {
     if (p.text !== null) {
       const write = (f: string, flag: string) => new Promise<void>((resolve, reject) =>
         fs.writeFile(f, p.text!, { mode: 0o640, flag }, (e) => (e ? reject(e) : resolve())));
-      // A file that does not exist yet is created in place, saving a rename: should a
-      // crash tear it, its journal record is still there and replay rewrites it. An
-      // existing file is replaced atomically.
-      try {
-        await write(file, 'wx');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const tmp = `${path.join(this.dir, `.${name}`)}.${process.pid}.${this.tmpSeq++}.tmp`;
-        await write(tmp, 'w');
-        await new Promise<void>((resolve, reject) => fs.rename(tmp, file, (e) => (e ? reject(e) : resolve())));
-      }
+      // Always through a temp file: a reader never sees a partial job file.
+      const tmp = `${path.join(this.dir, `.${name}`)}.${process.pid}.${this.tmpSeq++}.tmp`;
+      await write(tmp, 'w');
+      await new Promise<void>((resolve, reject) => fs.rename(tmp, file, (e) => (e ? reject(e) : resolve())));
     } else {
       await fsp.rename(inQueue, file).catch((err: NodeJS.ErrnoException) => {
         if (err.code !== 'ENOENT') throw err;
@@ -339,6 +356,9 @@ export class JobStore {
   private async rotate(): Promise<void> {
     await this.flushDeferred();
     await Promise.all(this.viewWrites.values());
+    await Promise.all([...this.failedViews].map(([name, p]) => this.updateView(name, p)));
+    // A view still not written (disk full?): its journal must stay, keep appending to it.
+    if (this.failedViews.size > 0) return;
     const old = { gen: this.generation, fd: await this.journal!, files: this.dirty };
     this.generation += 1;
     this.journal = null;
@@ -365,6 +385,8 @@ export class JobStore {
       }));
       const dirs = new Set([this.dir, ...[...files].map((f) => path.dirname(path.join(this.dir, f)))]);
       for (const d of dirs) await syncDir(d);
+      // Journals abandoned after a write error hold records no checkpoint covers here.
+      if (this.keepJournals) return;
       for (const gen of gens) await fsp.rm(path.join(this.dir, `journal.${gen}`), { force: true });
       await syncDir(this.dir);
     }).catch(() => undefined);

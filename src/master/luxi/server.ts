@@ -10,6 +10,9 @@ import { encodeError, ProtocolError } from '../../core/errors.ts';
 import type { Logger } from '../../util/log.ts';
 import { parseJson } from '../../core/json.ts';
 
+/** Requests one connection may have waiting before the server stops reading it. */
+const MAX_QUEUED_REQUESTS = 32;
+
 export type MethodTable = Record<string, (args: unknown[]) => unknown | Promise<unknown>>;
 
 export class LuxiServer {
@@ -51,6 +54,7 @@ export class LuxiServer {
     this.sockets.add(sock);
     const decoder = new LuxiDecoder();
     let chain: Promise<void> = Promise.resolve();
+    let queued = 0;
     sock.on('data', (data: Buffer) => {
       let messages: string[];
       try {
@@ -62,7 +66,13 @@ export class LuxiServer {
         sock.end();
         return;
       }
-      for (const m of messages) chain = chain.then(() => this.handle(sock, m));
+      for (const m of messages) {
+        // Backpressure: a client that sends without reading answers is not read further.
+        if (++queued >= MAX_QUEUED_REQUESTS) sock.pause();
+        chain = chain.then(() => this.handle(sock, m)).finally(() => {
+          if (--queued < MAX_QUEUED_REQUESTS / 2 && sock.isPaused() && !sock.destroyed) sock.resume();
+        });
+      }
     });
     sock.on('error', () => undefined);
     sock.on('close', () => this.sockets.delete(sock));
