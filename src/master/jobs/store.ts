@@ -400,7 +400,14 @@ export class JobStore {
     await this.acks;
     if (this.journalBytes > 0 && this.journal !== null) await this.rotate();
     await this.checkpoints;
+    // Everything is in the job files now: a clean stop leaves no journal to replay.
+    if (this.journal !== null && this.journalBytes === 0 && !this.keepJournals) {
+      fs.closeSync(await this.journal);
+      fs.rmSync(path.join(this.dir, `journal.${this.generation}`), { force: true });
+      this.journal = null;
+    }
   }
+
 
   listJobIds(): number[] {
     const ids: number[] = [];
