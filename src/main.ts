@@ -55,7 +55,7 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     case '--version':
     case 'version':
-      process.stdout.write(`ganeti (ganeti-ts) ${RELEASE_VERSION}\n`);
+      process.stdout.write(`ganeti (ganeti-ts) ${RELEASE_VERSION}\nroles: ${ROLES.map((r) => r.name).join(' ')}\n`);
       return 0;
     case 'links':
       return makeLinks(rest[0]);
