@@ -57,6 +57,26 @@ test('SIGHUP reopens the log file (logrotate)', async () => {
   await waitFor(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('log file reopened'));
 });
 
+test('masterd refuses to start where the configuration names another master (exit 11) or none (exit 5)', async () => {
+  const configFile = node.file('var/lib/ganeti/config.data');
+  const original = fs.readFileSync(configFile, 'utf8');
+  process.kill(node.pid('ganeti-masterd')!, 'SIGTERM');
+  await waitFor(() => node.pid('ganeti-masterd') === null);
+  const config = JSON.parse(original);
+  config.nodes[config.cluster.master_node].name = 'node9';
+  fs.writeFileSync(configFile, JSON.stringify(config));
+  const other = node.run('ganeti-masterd', []);
+  assert.equal(other.code, 11);
+  assert.match(other.stderr, /This node \(node1\) is not the master node according to its configuration \(the master is node9\)/);
+  fs.renameSync(configFile, `${configFile}.away`);
+  const none = node.run('ganeti-masterd', []);
+  assert.equal(none.code, 5);
+  assert.match(none.stderr, /not part of a cluster/);
+  fs.renameSync(`${configFile}.away`, configFile);
+  fs.writeFileSync(configFile, original);
+  assert.equal(node.run('ganeti-masterd', []).code, 0);
+});
+
 test('destroy needs --yes-do-it, then stops the daemons and removes the cluster', async () => {
   const refuse = node.run('gnt-cluster', ['destroy']);
   assert.equal(refuse.code, 1);
