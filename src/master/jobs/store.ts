@@ -18,6 +18,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { isFinalized, serializeJob, type Job } from '../../core/jobs.ts';
 import { syncDir } from '../../util/fs.ts';
+import { ViewWriter, type ViewOp } from './view-writer.ts';
 
 interface Pending {
   /** New content, or null when only a move is pending. */
@@ -70,8 +71,9 @@ export class JobStore {
   private idle: Array<() => void> = [];
   /** Acknowledgements, in batch order. */
   private acks: Promise<void> = Promise.resolve();
-  /** View writes in progress, per file. */
-  private viewWrites = new Map<string, Promise<void>>();
+  private readonly writer = new ViewWriter();
+  /** The latest batch sent to the view writer (it writes batches in order). */
+  private lastViews: Promise<void> = Promise.resolve();
   /** Views whose write failed: written again before a rotation drops their journal. */
   private failedViews = new Map<string, Pending>();
   /** After a journal write error, no journal is deleted until the next start replays them. */
@@ -240,18 +242,19 @@ export class JobStore {
         for (const [, p] of entries) for (const w of p.waiters) w.reject(err);
         continue;
       }
-      const views: Promise<void>[] = [];
+      const now: Array<[string, Pending]> = [];
       for (const [name, p] of entries) {
         // The queue directory shows a final state before anyone is told about it.
         if (p.viewNow) {
           this.deferred.delete(name);
-          views.push(this.updateView(name, p));
+          now.push([name, p]);
         } else {
           this.deferView(name, p);
         }
       }
+      const views = this.writeViews(now);
       // Acknowledge batches in order, each once its final views are written.
-      this.acks = this.acks.then(() => Promise.all(views)).then(() => {
+      this.acks = this.acks.then(() => views).then(() => {
         for (const [, p] of entries) for (const w of p.waiters) w.resolve();
         this.onFlushed?.(entries.map(([name, p]) => ({ name, text: p.text, archiveTo: p.archiveTo })));
       });
@@ -280,21 +283,25 @@ export class JobStore {
    * writes this small cost less done synchronously than through the thread pool.
    */
   /**
-   * Update a file's queue-directory copy off the event loop (the thread pool does the
-   * create + rename). Writes of one file are chained, so an older state never lands
-   * after a newer one. A failure loses nothing: the journal holds the state.
+   * Update the queue-directory copies of a batch on the view writer's thread. Failed
+   * ones are remembered and written again before any journal that holds them is dropped.
    */
-  private updateView(name: string, p: Pending): Promise<void> {
-    const previous = this.viewWrites.get(name) ?? Promise.resolve();
-    const next = previous.then(() => this.writeViewAsync(name, p)).then(
-      () => void this.failedViews.delete(name),
-      // Remembered and written again before any journal that holds it is dropped.
-      () => void this.failedViews.set(name, p));
-    this.viewWrites.set(name, next);
-    void next.then(() => {
-      if (this.viewWrites.get(name) === next) this.viewWrites.delete(name);
+  private writeViews(entries: Array<[string, Pending]>): Promise<void> {
+    const ops: ViewOp[] = entries.map(([name, p]) => ({
+      text: p.text,
+      from: path.join(this.dir, name),
+      to: this.viewTarget(name, p),
+      tmp: `${path.join(this.dir, `.${name}`)}.${process.pid}.${this.tmpSeq++}.tmp`,
+    }));
+    const done = this.writer.write(ops).then((failed) => {
+      const all = failed.includes('*');
+      entries.forEach(([name, p], i) => {
+        if (all || failed.includes(ops[i].from)) this.failedViews.set(name, p);
+        else this.failedViews.delete(name);
+      });
     });
-    return next;
+    this.lastViews = done;
+    return done;
   }
 
   private deferView(name: string, p: Pending): void {
@@ -303,12 +310,12 @@ export class JobStore {
   }
 
   /** Write the views that wait to be coalesced (also before a rotation drops their journal). */
-  private flushDeferred(): Promise<void[]> {
+  private flushDeferred(): Promise<void> {
     if (this.deferTimer) clearTimeout(this.deferTimer);
     this.deferTimer = null;
     const views = this.deferred;
     this.deferred = new Map();
-    return Promise.all([...views].map(([name, p]) => this.updateView(name, p)));
+    return this.writeViews([...views]);
   }
 
   private viewTarget(name: string, p: Pending): string {
@@ -316,25 +323,6 @@ export class JobStore {
     const target = p.archiveTo ?? name;
     this.dirty.add(target);
     return path.join(this.dir, target);
-  }
-
-  private async writeViewAsync(name: string, p: Pending): Promise<void> {
-    const inQueue = path.join(this.dir, name);
-    const file = this.viewTarget(name, p);
-    if (p.archiveTo !== null) await fsp.mkdir(path.dirname(file), { recursive: true, mode: 0o750 });
-    if (p.text !== null) {
-      const write = (f: string, flag: string) => new Promise<void>((resolve, reject) =>
-        fs.writeFile(f, p.text!, { mode: 0o640, flag }, (e) => (e ? reject(e) : resolve())));
-      // Always through a temp file: a reader never sees a partial job file.
-      const tmp = `${path.join(this.dir, `.${name}`)}.${process.pid}.${this.tmpSeq++}.tmp`;
-      await write(tmp, 'w');
-      await new Promise<void>((resolve, reject) => fs.rename(tmp, file, (e) => (e ? reject(e) : resolve())));
-    } else {
-      await fsp.rename(inQueue, file).catch((err: NodeJS.ErrnoException) => {
-        if (err.code !== 'ENOENT') throw err;
-      });
-    }
-    if (p.archiveTo !== null) await fsp.rm(inQueue, { force: true });
   }
 
   /** The same, synchronously, for start-up replay. */
@@ -355,8 +343,8 @@ export class JobStore {
   /** Start a new journal; make the old generation's files durable, then drop it. */
   private async rotate(): Promise<void> {
     await this.flushDeferred();
-    await Promise.all(this.viewWrites.values());
-    await Promise.all([...this.failedViews].map(([name, p]) => this.updateView(name, p)));
+    if (this.failedViews.size > 0) await this.writeViews([...this.failedViews]);
+    await this.lastViews;
     // A view still not written (disk full?): its journal must stay, keep appending to it.
     if (this.failedViews.size > 0) return;
     const old = { gen: this.generation, fd: await this.journal!, files: this.dirty };
