@@ -165,6 +165,25 @@ test('the execution pool is configurable: max_running_jobs 1 runs one job at a t
   assert.match(bad.stderr, /'max_running_jobs' of opcode OP_CLUSTER_SET_PARAMS must be a positive integer/);
 });
 
+test('a slow or idle client never stalls others; WaitForJobChange times out with "nochange"', async () => {
+  const net = await import('node:net');
+  const idle = net.createConnection(node.file('var/run/ganeti/socket/ganeti-master'));
+  await new Promise((r) => idle.once('connect', r));
+  idle.write('{"method": "QueryJobs", "args": [null, ["id"]');
+  const long = await submit(delay(2));
+  await until(long, 'running');
+  const other = await LuxiClient.connect(node.file('var/run/ganeti/socket/ganeti-query'));
+  const waiting = other.call('WaitForJobChange', [long, ['status'], ['running'], null, 1]);
+  const t0 = Date.now();
+  assert.deepEqual(await luxi.call('QueryJobs', [[long], ['status']]), [['running']]);
+  assert.ok(Date.now() - t0 < 500, 'a query is answered while another client waits');
+  assert.equal(await waiting, 'nochange');
+  assert.ok(Date.now() - t0 >= 900);
+  other.close();
+  idle.destroy();
+  assert.equal(await finished(long), 'success');
+});
+
 test('drain flag: submissions refused, queue info, undrain', async () => {
   assert.deepEqual([node.run('gnt-cluster', ['queue', 'drain']).code, node.run('gnt-cluster', ['queue', 'info']).stdout], [0, 'The drain flag is set\n']);
   assert.ok(fs.existsSync(node.file('var/lib/ganeti/queue/drain')));
