@@ -35,7 +35,10 @@ const VIEW_DELAY_MS = 50;
 
 /** Journal size that triggers a rotation. */
 const ROTATE_BYTES = 8 * 1024 * 1024;
-/** Journal syncs in flight at once. */
+/**
+ * Journal syncs in flight at once. One: more gained nothing measurable here, and a later
+ * sync that fails could not vouch for the batches before it.
+ */
 const MAX_INFLIGHT_SYNCS = 1;
 const JOURNAL_RE = /^journal\.(\d+)$/;
 
@@ -190,9 +193,9 @@ export class JobStore {
   }
 
   /**
-   * Write the pending batch to the journal and start its fdatasync. Several syncs may be
-   * in flight: a sync started after batch k's write covers every batch up to k, so when
-   * it completes all those batches are durable and are acknowledged in order.
+   * Write the pending batch to the journal and start its fdatasync; saves arriving
+   * meanwhile form the next batch. When the sync completes the batch is durable and is
+   * acknowledged (batches in order).
    */
   private async flush(): Promise<void> {
     if (this.pending.size === 0 || this.rotating || this.inflight >= MAX_INFLIGHT_SYNCS) return;
