@@ -181,9 +181,3 @@ export function compileFilter<T>(catalog: ReadonlyMap<string, Field<T>>, filter:
     throw new QueryFilterParseError(String(err));
   }
 }
-
-/** `["|", ["=", field, n1], ...]`: the filter a list of names or ids makes. */
-export function makeSimpleFilter(field: string, values: (string | number)[]): Filter {
-  if (values.length === 0) return null;
-  return ['|', ...values.map((v) => ['=', field, v])];
-}

@@ -178,14 +178,6 @@ export async function buildInitialConfig(env: NodeEnv, opts: InitOptions): Promi
   };
 }
 
-/** Every file init creates, so that a failed init leaves nothing behind. */
-function createdFiles(paths: NodePaths, data: ConfigData): string[] {
-  return [
-    paths.configFile, paths.clusterKey, paths.nodeKey, paths.queueVersion, paths.queueSerial, paths.queueLock,
-    ...Object.keys(ssconfValues(data)).map((k) => paths.ssconfFile(k)),
-  ];
-}
-
 /** Write the new cluster's files on this node. Refuses if a cluster exists; overwrites nothing. */
 export function writeClusterFiles(paths: NodePaths, data: ConfigData): void {
   if (fs.existsSync(paths.configFile)) throw new OpPrereqError('Cluster is already initialised', ECODE.STATE);
@@ -204,9 +196,9 @@ export function writeClusterFiles(paths: NodePaths, data: ConfigData): void {
   writeConfigFileSync(paths.configFile, data);
 }
 
-export function removeClusterFiles(paths: NodePaths, data: ConfigData | null): void {
-  const files = data ? createdFiles(paths, data) : [paths.configFile, paths.clusterKey, paths.nodeKey];
-  for (const f of files) fs.rmSync(f, { force: true });
+/** Remove what init wrote: configuration, keys, ssconf files and the job queue. */
+export function removeClusterFiles(paths: NodePaths): void {
+  for (const f of [paths.configFile, paths.clusterKey, paths.nodeKey]) fs.rmSync(f, { force: true });
   for (const name of fs.existsSync(paths.dataDir) ? fs.readdirSync(paths.dataDir) : []) {
     if (name.startsWith('ssconf_')) fs.rmSync(`${paths.dataDir}/${name}`, { force: true });
   }

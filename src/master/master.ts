@@ -1,6 +1,5 @@
 // The master daemon's state and lifecycle: configuration, job queue, executor, node
 // RPC client and LUXI server, wired together.
-import fs from 'node:fs';
 import path from 'node:path';
 import { EXIT_NOTCLUSTER, EXIT_NOTMASTER } from '../core/constants.ts';
 import { RpcClient, encodeBlob, type RpcResult, type RpcTarget } from '../rpc/client.ts';
@@ -153,8 +152,4 @@ export class Master {
       this.replication.set(target.name, next);
     }
   }
-}
-
-export function masterIsConfigured(paths: NodePaths): boolean {
-  return fs.existsSync(paths.configFile);
 }

@@ -109,24 +109,15 @@ export class RequestVerifier {
 
   /** Returns null when the request is authentic, else the reason it is refused. */
   verify(headers: Record<string, string | string[] | undefined>, path: string, body: Uint8Array, now = Date.now()): string | null {
-    const h = (k: string) => (typeof headers[k] === 'string' ? (headers[k] as string) : undefined);
-    const node = h(HDR_NODE);
-    const time = h(HDR_TIME);
-    const nonce = h(HDR_NONCE);
-    const macText = h(HDR_SIGNATURE);
-    if (!node || !time || !nonce || !macText) return 'unsigned request';
-    const key = this.nodeKey();
-    if (!key) return 'this node has no cluster key (not part of a cluster)';
-    if (!/^\d{1,16}$/.test(time) || !/^[0-9a-f]{32}$/.test(nonce)) return 'malformed authentication headers';
+    const early = this.precheck(headers, now);
+    if (early) return early;
+    const [node, time, nonce, macText] = [HDR_NODE, HDR_TIME, HDR_NONCE, HDR_SIGNATURE].map((k) => headers[k] as string);
     const mac = Buffer.from(macText, 'base64');
-    const expected = Buffer.from(hmac(key, signedText(node, path, time, nonce, body)));
+    const expected = Buffer.from(hmac(this.nodeKey()!, signedText(node, path, time, nonce, body)));
     if (mac.length !== expected.length || !crypto.timingSafeEqual(mac, expected)) return 'bad signature';
-    if (node !== this.nodeName) return `request addressed to node '${node}', this is '${this.nodeName}'`;
-    const t = Number(time);
-    if (Math.abs(now - t) > RPC_MAX_CLOCK_SKEW_MS) return 'request timestamp outside the allowed clock skew';
     this.prune(now);
     if (this.seen.has(nonce)) return 'replayed request';
-    this.seen.set(nonce, t + RPC_MAX_CLOCK_SKEW_MS);
+    this.seen.set(nonce, Number(time) + RPC_MAX_CLOCK_SKEW_MS);
     return null;
   }
 

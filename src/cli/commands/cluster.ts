@@ -65,7 +65,7 @@ const init: Command = {
     const undo = async (why: string) => {
       await stopDaemon(paths, 'ganeti-masterd');
       await stopDaemon(paths, 'ganeti-noded');
-      removeClusterFiles(paths, data);
+      removeClusterFiles(paths);
       exitWith(`Cluster initialisation failed, nothing was kept: ${why}`);
     };
     for (const role of ['noded', 'masterd'] as const) {
@@ -92,14 +92,12 @@ const destroy: Command = {
       exitWith('Destroying a cluster is irreversible. If you really want destroy this cluster, supply the --yes-do-it option.');
     }
     const { removeClusterFiles, stopDaemon } = await import('../../master/bootstrap.ts');
-    const { readConfigFile } = await import('../../master/config/store.ts');
     const paths = nodePaths();
     await submitAndWait(ctx, [{ OP_ID: 'OP_CLUSTER_DESTROY' }]);
-    const data = readConfigFile(paths.configFile);
     (await ctx.client()).close();
     await stopDaemon(paths, 'ganeti-masterd');
     await stopDaemon(paths, 'ganeti-noded');
-    removeClusterFiles(paths, data);
+    removeClusterFiles(paths);
     return 0;
   },
 };

@@ -65,7 +65,3 @@ export function raiseOnFailure(result: RpcResult, msg: string, errorClass: new (
 export function logInfo(ctx: LUContext, message: string): void {
   ctx.feedback(` - INFO: ${message}`);
 }
-
-export function logWarning(ctx: LUContext, message: string): void {
-  ctx.feedback(` - WARNING: ${message}`);
-}

@@ -66,10 +66,6 @@ export class JobExecutor {
     this.pump();
   }
 
-  get runningCount(): number {
-    return this.running;
-  }
-
   /** Resolves when no job is running (shutdown waits for this). */
   whenIdle(): Promise<void> {
     if (this.running === 0) return Promise.resolve();
@@ -202,11 +198,6 @@ export class JobExecutor {
     }
   }
 
-  /** Make the "waiting" status durable and visible before blocking on something. */
-  private async markWaiting(job: Job): Promise<void> {
-    await this.queue.commit(job);
-  }
-
   /** spec/core.md §2.5: wait for each dependency to finish with an allowed status. */
   private async waitForDependencies(job: Job, index: number, signal: AbortSignal): Promise<void> {
     const deps = (job.ops[index].input.depends as Array<[number, string[]]> | null) ?? [];
@@ -231,7 +222,7 @@ export class JobExecutor {
           try {
             if (!committed) {
               committed = true;
-              await this.markWaiting(job);
+              await this.queue.commit(job); // "waiting", durable and visible before blocking
             }
             if (this.queue.finalStatus(depId) === null && !signal.aborted) await changed;
           } finally {
@@ -284,7 +275,7 @@ export class JobExecutor {
             const first = await Promise.race([pending, Promise.resolve(WAIT)]);
             if (first === WAIT) {
               committed = true;
-              await this.markWaiting(job);
+              await this.queue.commit(job); // "waiting", durable and visible before blocking
               await pending;
             }
           } else {

@@ -10,7 +10,7 @@ import {
   OP_PRIO_SUBMIT_VALID, RS_NORMAL, RS_UNAVAIL, RS_UNKNOWN,
 } from '../../core/constants.ts';
 import { ECODE, GenericError, JobQueueError, JobQueueFull, OpExecError, OpPrereqError } from '../../core/errors.ts';
-import { isFinalized, jobStatus, newJob, parseJob, serializeJob, splitTime, type Job, type LogEntry } from '../../core/jobs.ts';
+import { isFinalized, jobStatus, lastLogSerial, newJob, parseJob, serializeJob, splitTime, type Job, type LogEntry } from '../../core/jobs.ts';
 import { rawJson } from '../../core/json.ts';
 import type { OpInput } from '../../core/opcodes.ts';
 import { compileFilter, runQuery, type Filter, type QueryResponse } from '../../core/query.ts';
@@ -166,10 +166,6 @@ export class JobQueue {
     return fs.existsSync(this.paths.queueDrain);
   }
 
-  get acceptingJobs(): boolean {
-    return this.accepting;
-  }
-
   stopAccepting(): void {
     this.accepting = false;
   }
@@ -281,9 +277,7 @@ export class JobQueue {
   }
 
   appendLog(job: Job, opIndex: number, type: string, message: unknown): LogEntry {
-    let serial = 0;
-    for (const op of job.ops) for (const l of op.log) serial = Math.max(serial, l[0]);
-    const entry: LogEntry = [serial + 1, splitTime(), type, message];
+    const entry: LogEntry = [lastLogSerial(job) + 1, splitTime(), type, message];
     job.ops[opIndex].log.push(entry);
     return entry;
   }

@@ -18,7 +18,7 @@ import path from 'node:path';
 import zlib from 'node:zlib';
 import { isFinalized, serializeJob, type Job } from '../../core/jobs.ts';
 import { syncDir } from '../../util/fs.ts';
-import { ViewWriter, type ViewOp } from './view-writer.ts';
+import { applyViewOps, ViewWriter, type ViewOp } from './view-writer.ts';
 
 interface Pending {
   /** New content, or null when only a move is pending. */
@@ -122,7 +122,8 @@ export class JobStore {
         else if (op === 'a' && SAFE_ARCHIVE.test(arg)) latest.set(name, { ...prev, archiveTo: arg });
       }
     }
-    for (const [name, p] of latest) this.writeView(name, p);
+    const failed = applyViewOps([...latest].map(([name, p]) => this.viewOp(name, p)), fs, path);
+    if (failed.length > 0) throw new Error(`Cannot rebuild ${failed[0][0]} from the journal: ${failed[0][1]}`);
     this.generation = gens.length > 0 ? gens[gens.length - 1] + 1 : 0;
     if (gens.length > 0) this.checkpoint(gens, this.dirty);
     this.dirty = new Set();
@@ -290,12 +291,7 @@ export class JobStore {
    * ones are remembered and written again before any journal that holds them is dropped.
    */
   private writeViews(entries: Array<[string, Pending]>): Promise<void> {
-    const ops: ViewOp[] = entries.map(([name, p]) => ({
-      text: p.text,
-      from: path.join(this.dir, name),
-      to: this.viewTarget(name, p),
-      tmp: `${path.join(this.dir, `.${name}`)}.${process.pid}.${this.tmpSeq++}.tmp`,
-    }));
+    const ops = entries.map(([name, p]) => this.viewOp(name, p));
     const done = this.writer.write(ops).then((failed) => {
       const all = failed.includes('*');
       entries.forEach(([name, p], i) => {
@@ -321,27 +317,20 @@ export class JobStore {
     return this.writeViews([...views]);
   }
 
-  private viewTarget(name: string, p: Pending): string {
-    this.dirty.delete(name);
+  /** The view operation for one file; its target is remembered for the next checkpoint. */
+  private viewOp(name: string, p: Pending): ViewOp {
     const target = p.archiveTo ?? name;
+    this.dirty.delete(name);
     this.dirty.add(target);
-    return path.join(this.dir, target);
+    return {
+      text: p.text,
+      from: path.join(this.dir, name),
+      to: path.join(this.dir, target),
+      tmp: `${path.join(this.dir, `.${name}`)}.${process.pid}.${this.tmpSeq++}.tmp`,
+    };
   }
 
-  /** The same, synchronously, for start-up replay. */
-  private writeView(name: string, p: Pending): void {
-    const inQueue = path.join(this.dir, name);
-    const file = this.viewTarget(name, p);
-    if (p.archiveTo !== null) fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o750 });
-    if (p.text !== null) {
-      const tmp = `${path.join(this.dir, `.${name}`)}.${process.pid}.tmp`;
-      fs.writeFileSync(tmp, p.text, { mode: 0o640 });
-      fs.renameSync(tmp, file);
-    } else if (fs.existsSync(inQueue)) {
-      fs.renameSync(inQueue, file);
-    }
-    if (p.archiveTo !== null) fs.rmSync(inQueue, { force: true });
-  }
+
 
   /** Start a new journal; make the old generation's files durable, then drop it. */
   private async rotate(): Promise<void> {

@@ -14,14 +14,13 @@ export interface ViewOp {
   tmp: string;
 }
 
-// Plain JavaScript run by the worker (eval'd: inside the single executable a worker
-// cannot load a file).
-const WORKER_SOURCE = `
-const { parentPort } = require('node:worker_threads');
-const fs = require('node:fs');
-const path = require('node:path');
-parentPort.on('message', ({ id, ops }) => {
-  const failed = [];
+/**
+ * Apply view operations in order; returns the ops that failed, with why. The worker runs
+ * this very function (from its source text, so it may use nothing but its arguments), and
+ * start-up replay calls it directly.
+ */
+export function applyViewOps(ops: ViewOp[], fs: typeof import('node:fs'), path: typeof import('node:path')): Array<[string, string]> {
+  const failed: Array<[string, string]> = [];
   for (const op of ops) {
     try {
       if (op.to !== op.from) fs.mkdirSync(path.dirname(op.to), { recursive: true, mode: 0o750 });
@@ -30,12 +29,25 @@ parentPort.on('message', ({ id, ops }) => {
         fs.renameSync(op.tmp, op.to);
         if (op.to !== op.from) fs.rmSync(op.from, { force: true });
       } else if (op.to !== op.from) {
-        try { fs.renameSync(op.from, op.to); } catch (e) { if (e.code !== 'ENOENT') throw e; }
+        try {
+          fs.renameSync(op.from, op.to);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+        }
       }
     } catch (e) {
-      failed.push(op.from);
+      failed.push([op.from, (e as Error).message]);
     }
   }
+  return failed;
+}
+
+// The worker is eval'd (inside the single executable a worker cannot load a file).
+const WORKER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const applyViewOps = ${applyViewOps.toString()};
+parentPort.on('message', ({ id, ops }) => {
+  const failed = applyViewOps(ops, require('node:fs'), require('node:path')).map(([from]) => from);
   parentPort.postMessage({ id, failed });
 });
 `;
