@@ -24,6 +24,8 @@ export const T = {
   dict: t('dictionary', (v) => v !== null && typeof v === 'object' && !Array.isArray(v)),
   list: t('list', (v) => Array.isArray(v)),
   any: t('any value', () => true),
+  tagKind: t("one of 'cluster', 'node', 'nodegroup', 'instance', 'network'", (v) => typeof v === 'string' && ['cluster', 'node', 'nodegroup', 'instance', 'network'].includes(v)),
+  allocPolicy: t("one of 'preferred', 'last_resort', 'unallocable'", (v) => typeof v === 'string' && ['preferred', 'last_resort', 'unallocable'].includes(v)),
   priority: t(`one of ${OP_PRIO_SUBMIT_VALID.join(', ')}`, (v) => typeof v === 'number' && OP_PRIO_SUBMIT_VALID.includes(v)),
   depends: t('list of [job_id, [status, ...]]', (v) =>
     Array.isArray(v) && v.every((d) => Array.isArray(d) && d.length === 2 &&
@@ -63,6 +65,23 @@ export const COMMON_PARAMS: Record<string, ParamSpec> = {
 /** Common keys kept in stored opcodes even when null (as Ganeti stores them). */
 const KEEP_NULL = new Set(['depends', 'comment']);
 
+const VERIFY_FLAGS: Record<string, ParamSpec> = {
+  debug_simulate_errors: { type: T.bool, default: false },
+  error_codes: { type: T.bool, default: false },
+  skip_checks: { type: T.stringList, default: [] },
+  ignore_errors: { type: T.stringList, default: [] },
+  verbose: { type: T.bool, default: false },
+};
+
+const GROUP_PARAMS: Record<string, ParamSpec> = {
+  alloc_policy: { type: T.allocPolicy, default: null, optional: true },
+  ndparams: { type: T.dict, default: null, optional: true },
+  diskparams: { type: T.dict, default: null, optional: true },
+  ipolicy: { type: T.dict, default: null, optional: true },
+  hv_state: { type: T.dict, default: null, optional: true },
+  disk_state: { type: T.dict, default: null, optional: true },
+};
+
 const OPCODES: OpcodeSpec[] = [
   { id: 'OP_CLUSTER_POST_INIT', doc: 'Runs after the cluster is initialised.', params: {} },
   { id: 'OP_CLUSTER_DESTROY', doc: 'Destroys the cluster (only the master may be left).', params: {} },
@@ -76,6 +95,106 @@ const OPCODES: OpcodeSpec[] = [
       max_tracked_jobs: { type: T.positiveInt, default: null, optional: true },
     },
   },
+  {
+    id: 'OP_CLUSTER_VERIFY',
+    doc: 'Verifies the cluster: submits one OP_CLUSTER_VERIFY_CONFIG job and one OP_CLUSTER_VERIFY_GROUP job per group.',
+    params: { ...VERIFY_FLAGS, group_name: { type: T.nonEmptyString, default: null, optional: true }, verify_clutter: { type: T.bool, default: false } },
+  },
+  { id: 'OP_CLUSTER_VERIFY_CONFIG', doc: 'Verifies the cluster-wide configuration.', params: { ...VERIFY_FLAGS } },
+  {
+    id: 'OP_CLUSTER_VERIFY_GROUP',
+    doc: 'Verifies the nodes of one node group.',
+    summaryParam: 'group_name',
+    params: { ...VERIFY_FLAGS, group_name: { type: T.nonEmptyString }, verify_clutter: { type: T.bool, default: false } },
+  },
+  { id: 'OP_CLUSTER_REDIST_CONF', doc: 'Re-uploads the configuration to the master candidates and ssconf to all nodes.', params: {} },
+  { id: 'OP_CLUSTER_RENAME', doc: 'Renames the cluster.', summaryParam: 'name', params: { name: { type: T.nonEmptyString } } },
+  {
+    id: 'OP_NODE_ADD',
+    doc: 'Adds a node (already joined to the cluster by `gnt-node add`) to the configuration.',
+    summaryParam: 'node_name',
+    params: {
+      node_name: { type: T.nonEmptyString },
+      primary_ip: { type: T.nonEmptyString, default: null, optional: true },
+      secondary_ip: { type: T.nonEmptyString, default: null, optional: true },
+      readd: { type: T.bool, default: false },
+      group: { type: T.nonEmptyString, default: null, optional: true },
+      master_capable: { type: T.bool, default: null, optional: true },
+      vm_capable: { type: T.bool, default: null, optional: true },
+      ndparams: { type: T.dict, default: null, optional: true },
+      hv_state: { type: T.dict, default: null, optional: true },
+      disk_state: { type: T.dict, default: null, optional: true },
+      node_setup: { type: T.bool, default: false },
+    },
+  },
+  {
+    id: 'OP_NODE_REMOVE',
+    doc: 'Removes a node from the cluster.',
+    summaryParam: 'node_name',
+    params: { node_name: { type: T.nonEmptyString }, node_uuid: { type: T.nonEmptyString, default: null, optional: true } },
+  },
+  {
+    id: 'OP_NODE_SET_PARAMS',
+    doc: "Changes a node's role flags and parameters.",
+    summaryParam: 'node_name',
+    params: {
+      node_name: { type: T.nonEmptyString },
+      node_uuid: { type: T.nonEmptyString, default: null, optional: true },
+      force: { type: T.bool, default: false },
+      master_candidate: { type: T.bool, default: null, optional: true },
+      offline: { type: T.bool, default: null, optional: true },
+      drained: { type: T.bool, default: null, optional: true },
+      auto_promote: { type: T.bool, default: false },
+      master_capable: { type: T.bool, default: null, optional: true },
+      vm_capable: { type: T.bool, default: null, optional: true },
+      secondary_ip: { type: T.nonEmptyString, default: null, optional: true },
+      ndparams: { type: T.dict, default: null, optional: true },
+      powered: { type: T.bool, default: null, optional: true },
+      hv_state: { type: T.dict, default: null, optional: true },
+      disk_state: { type: T.dict, default: null, optional: true },
+    },
+  },
+  {
+    id: 'OP_GROUP_ADD',
+    doc: 'Adds a node group.',
+    summaryParam: 'group_name',
+    params: { group_name: { type: T.nonEmptyString }, ...GROUP_PARAMS },
+  },
+  {
+    id: 'OP_GROUP_SET_PARAMS',
+    doc: "Changes a node group's parameters.",
+    summaryParam: 'group_name',
+    params: { group_name: { type: T.nonEmptyString }, ...GROUP_PARAMS },
+  },
+  { id: 'OP_GROUP_REMOVE', doc: 'Removes an empty node group.', summaryParam: 'group_name', params: { group_name: { type: T.nonEmptyString } } },
+  {
+    id: 'OP_GROUP_RENAME',
+    doc: 'Renames a node group.',
+    summaryParam: 'group_name',
+    params: { group_name: { type: T.nonEmptyString }, new_name: { type: T.nonEmptyString } },
+  },
+  {
+    id: 'OP_GROUP_ASSIGN_NODES',
+    doc: 'Moves nodes into a node group.',
+    summaryParam: 'group_name',
+    params: { group_name: { type: T.nonEmptyString }, nodes: { type: T.stringList }, node_uuids: { type: T.stringList, default: null, optional: true }, force: { type: T.bool, default: false } },
+  },
+  {
+    id: 'OP_TAGS_GET',
+    doc: 'Returns the tags of an object.',
+    params: { kind: { type: T.tagKind }, name: { type: T.string, default: null, optional: true }, use_locking: { type: T.bool, default: false } },
+  },
+  {
+    id: 'OP_TAGS_SET',
+    doc: 'Adds tags to an object.',
+    params: { kind: { type: T.tagKind }, name: { type: T.string, default: null, optional: true }, tags: { type: T.stringList } },
+  },
+  {
+    id: 'OP_TAGS_DEL',
+    doc: 'Removes tags from an object.',
+    params: { kind: { type: T.tagKind }, name: { type: T.string, default: null, optional: true }, tags: { type: T.stringList } },
+  },
+  { id: 'OP_TAGS_SEARCH', doc: 'Searches all tags for a regular expression.', summaryParam: 'pattern', params: { pattern: { type: T.nonEmptyString } } },
   {
     id: 'OP_TEST_DELAY',
     doc: 'Sleeps for a while, on the master and/or on nodes; used to test the job queue.',

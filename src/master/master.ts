@@ -14,7 +14,9 @@ import { JobExecutor } from './jobs/executor.ts';
 import { LockManager, type Level } from './locking/manager.ts';
 import { LuxiServer } from './luxi/server.ts';
 import { luxiMethods } from './luxi/methods.ts';
-import { rpcTarget } from './cmdlib/base.ts';
+import { rpcTarget, type MasterServices } from './cmdlib/base.ts';
+import type { NodeObject } from './config/model.ts';
+import type { OpInput } from '../core/opcodes.ts';
 
 export class StartupError extends Error {
   readonly exitCode: number;
@@ -25,7 +27,7 @@ export class StartupError extends Error {
   }
 }
 
-export class Master {
+export class Master implements MasterServices {
   readonly config: ConfigStore;
   readonly queue: JobQueue;
   readonly rpc: RpcClient;
@@ -60,7 +62,7 @@ export class Master {
     });
     this.queue = new JobQueue(paths, log);
     this.locks = new LockManager((level) => this.lockNames(level));
-    this.executor = new JobExecutor(this.queue, this.config, this.rpc, this.locks, log, () => this.config.cluster.max_running_jobs);
+    this.executor = new JobExecutor(this.queue, this.config, this.rpc, this.locks, log, () => this.config.cluster.max_running_jobs, this);
     this.queue.store.onFlushed = (files) => this.replicateQueueFiles(files);
   }
 
@@ -100,6 +102,18 @@ export class Master {
     await this.luxi?.close(this.socketPaths);
     this.rpc.close();
     this.log.info('Clean master daemon shutdown');
+  }
+
+  async submitJobs(jobs: OpInput[][]): Promise<Array<[boolean, number | string]>> {
+    return (await this.queue.submit(jobs, { ignoreDrain: false })).map(([ok, v]) => (ok ? [true, v as number] : [false, (v as Error).message]));
+  }
+
+  async seedCandidate(_node: NodeObject): Promise<void> {
+    throw new Error('not yet');
+  }
+
+  async demoteCandidate(_node: NodeObject): Promise<void> {
+    throw new Error('not yet');
   }
 
   /** Call every online node; failures are logged, and returned for the caller to report. */

@@ -7,19 +7,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { PROTOCOL_VERSION, SSCONF_MAX_SIZE } from '../core/constants.ts';
 import { setFlagFile, syncDir, writeFileAtomic } from '../util/fs.ts';
-import type { NodePaths } from '../util/paths.ts';
-import type { Logger } from '../util/log.ts';
 import { decodeBlob } from '../rpc/client.ts';
 import { SSCONF_KEY_RE, ssconfText } from '../core/ssconf.ts';
 import type { ProcedureName } from '../rpc/procedures.ts';
+import { RpcFail, type Handler, type NodeContext } from './context.ts';
+import { hooksRunner } from './hooks.ts';
+import { nodeVerify } from './verify.ts';
+import { MEMBERSHIP } from './membership.ts';
 
-export interface NodeContext {
-  paths: NodePaths;
-  hostname: string;
-  log: Logger;
-}
-
-export class RpcFail extends Error {}
+export { RpcFail, type NodeContext, type Handler } from './context.ts';
 
 /** A path the master sent, placed under this node's root; refuses escapes. */
 export function localPath(ctx: NodeContext, virtualPath: unknown, within: string): string {
@@ -41,7 +37,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-type Handler = (ctx: NodeContext, args: unknown[]) => unknown;
 
 export const BACKEND: Record<ProcedureName, Handler> = {
   version: () => PROTOCOL_VERSION,
@@ -132,4 +127,8 @@ export const BACKEND: Record<ProcedureName, Handler> = {
     await setFlagFile(ctx.paths.watcherPause, until === null ? null : `${Math.floor(until as number)}\n`);
     return null;
   },
+
+  hooks_runner: (ctx, args) => hooksRunner(ctx, args),
+  node_verify: (ctx, args) => nodeVerify(ctx, args),
+  ...MEMBERSHIP,
 };

@@ -19,6 +19,15 @@ export const PROCEDURES = {
   jobqueue_rename: { timeout: RPC_TMO.URGENT },
   jobqueue_set_drain_flag: { timeout: RPC_TMO.URGENT },
   set_watcher_pause: { timeout: RPC_TMO.URGENT },
+  hooks_runner: { timeout: RPC_TMO.NORMAL },
+  node_verify: { timeout: RPC_TMO.NORMAL },
+  config_update: { timeout: RPC_TMO.URGENT },
+  upload_file_single: { timeout: RPC_TMO.NORMAL },
+  set_cluster_key: { timeout: RPC_TMO.URGENT },
+  node_demote_from_mc: { timeout: RPC_TMO.URGENT },
+  node_leave_cluster: { timeout: RPC_TMO.NORMAL },
+  run_command: { timeout: RPC_TMO.FAST },
+  copy_file: { timeout: RPC_TMO.NORMAL },
 } satisfies Record<string, ProcedureSpec>;
 
 export type ProcedureName = keyof typeof PROCEDURES;

@@ -7,6 +7,8 @@ import { JOB_OPTIONS, submitAndWait } from '../jobs.ts';
 import { ctime } from '../format/time.ts';
 import { parseTimespec } from '../timespec.ts';
 import { clusterInfoLines } from './cluster-info.ts';
+import { verifyCommands } from './cluster-verify.ts';
+import { searchTags, tagCommands } from './tags.ts';
 
 function parseKeyValues(text: string, what: string): Record<string, string> {
   const out: Record<string, string> = {};
@@ -220,4 +222,4 @@ const modify: Command = {
   },
 };
 
-export const main = toolMain('gnt-cluster', [destroy, getmaster, info, init, modify, queue, version, watcher]);
+export const main = toolMain('gnt-cluster', [destroy, getmaster, info, init, modify, queue, version, watcher, ...verifyCommands, ...tagCommands('cluster'), ...searchTags]);

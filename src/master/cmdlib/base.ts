@@ -10,11 +10,39 @@ import { DEFAULT_NODED_PORT } from '../../core/constants.ts';
 import type { ConfigStore } from '../config/store.ts';
 import type { NodeObject } from '../config/model.ts';
 import type { Level } from '../locking/manager.ts';
+import type { NodePaths } from '../../util/paths.ts';
+
+/** What the master offers logical units beyond configuration and RPC. */
+export interface MasterServices {
+  /** This (the master) node's name and paths. */
+  readonly hostname: string;
+  readonly paths: NodePaths;
+  /** Submit jobs from inside a job (OP_CLUSTER_VERIFY's result); upstream's JobIdListOnly. */
+  submitJobs(jobs: OpInput[][]): Promise<Array<[boolean, number | string]>>;
+  /** Give a node that became a master candidate the cluster key, the config and the job queue. */
+  seedCandidate(node: NodeObject): Promise<void>;
+  /** Take the replicas and the cluster key away from a node that is no longer a candidate. */
+  demoteCandidate(node: NodeObject): Promise<void>;
+}
+
+/** Environment and nodes of an LU's hooks (upstream's BuildHooksEnv / BuildHooksNodes). */
+export interface HookSpec {
+  /** hpath, e.g. "node-add": scripts in etc/ganeti/hooks/<path>-{pre,post}.d */
+  path: string;
+  /** GANETI_OBJECT_TYPE */
+  type: 'CLUSTER' | 'NODE' | 'GROUP' | 'INSTANCE' | 'NETWORK';
+  /** Variables without the GANETI_ prefix, which the hooks runner adds. */
+  env: Record<string, string | number | boolean | null>;
+  /** Node names the pre and post hooks run on. */
+  preNodes: string[];
+  postNodes: string[];
+}
 
 export interface LUContext {
   config: ConfigStore;
   rpc: RpcClient;
   log: Logger;
+  master: MasterServices;
   /** Add a line to the job's log (what `gnt-* ` prints while it waits). */
   feedback(message: string): void;
   /** Aborted when the job is cancelled with --kill while it runs. */
@@ -37,6 +65,8 @@ export interface LogicalUnit {
   /** Locks to hold from checkPrereq to the end of exec; default EXCLUSIVE_BGL. */
   locks?(): LockPlan;
   checkPrereq?(): void | Promise<void>;
+  /** Hooks around exec: pre after checkPrereq, post after a successful exec. None by default. */
+  hooks?(): HookSpec | null;
   exec(): Promise<unknown>;
 }
 

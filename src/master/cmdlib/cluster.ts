@@ -2,7 +2,6 @@
 import { ECODE, OpPrereqError } from '../../core/errors.ts';
 import type { OpInput } from '../../core/opcodes.ts';
 import type { LogicalUnit, LUContext } from './base.ts';
-import { nowFloat } from '../config/model.ts';
 
 /** Run after `gnt-cluster init` (upstream runs the cluster-init hooks here). */
 export function clusterPostInit(_op: OpInput, _ctx: LUContext): LogicalUnit {
@@ -32,12 +31,21 @@ export function clusterSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
       if (!keys.some((k) => op[k] !== undefined)) throw new OpPrereqError('Please give at least one of the parameters', ECODE.INVAL);
     },
     async exec() {
-      await ctx.config.update((data) => {
-        for (const k of keys) if (op[k] !== undefined) (data.cluster as Record<string, unknown>)[k] = op[k];
-        data.cluster.serial_no += 1;
-        data.cluster.mtime = nowFloat();
+      await ctx.config.update((tx) => {
+        for (const k of keys) if (op[k] !== undefined) (tx.data.cluster as Record<string, unknown>)[k] = op[k];
+        tx.modified(tx.data.cluster);
       });
       return null;
     },
   };
+}
+
+/** OP_CLUSTER_REDIST_CONF: the configuration to every candidate, ssconf to every node. */
+export function clusterRedistConf(op: OpInput, _ctx: LUContext): LogicalUnit {
+  return { exec: async () => { throw new OpPrereqError(`${op.OP_ID} is not implemented yet`); } };
+}
+
+/** OP_CLUSTER_RENAME */
+export function clusterRename(op: OpInput, _ctx: LUContext): LogicalUnit {
+  return { exec: async () => { throw new OpPrereqError(`${op.OP_ID} is not implemented yet`); } };
 }

@@ -1,11 +1,32 @@
 // OP_ID → logical unit: one static table, so the bundler sees every module.
 import type { LUFactory } from './base.ts';
-import { clusterDestroy, clusterPostInit, clusterSetParams } from './cluster.ts';
+import { clusterDestroy, clusterPostInit, clusterRedistConf, clusterRename, clusterSetParams } from './cluster.ts';
+import { groupAdd, groupAssignNodes, groupRemove, groupRename, groupSetParams } from './group.ts';
+import { nodeAdd, nodeRemove, nodeSetParams } from './node.ts';
+import { tagsDel, tagsGet, tagsSearch, tagsSet } from './tags.ts';
 import { testDelay } from './test.ts';
+import { clusterVerify, clusterVerifyConfig, clusterVerifyGroup } from './verify.ts';
 
 export const LOGICAL_UNITS: Readonly<Record<string, LUFactory>> = {
   OP_CLUSTER_POST_INIT: clusterPostInit,
   OP_CLUSTER_DESTROY: clusterDestroy,
   OP_CLUSTER_SET_PARAMS: clusterSetParams,
+  OP_CLUSTER_REDIST_CONF: clusterRedistConf,
+  OP_CLUSTER_RENAME: clusterRename,
+  OP_CLUSTER_VERIFY: clusterVerify,
+  OP_CLUSTER_VERIFY_CONFIG: clusterVerifyConfig,
+  OP_CLUSTER_VERIFY_GROUP: clusterVerifyGroup,
+  OP_NODE_ADD: nodeAdd,
+  OP_NODE_REMOVE: nodeRemove,
+  OP_NODE_SET_PARAMS: nodeSetParams,
+  OP_GROUP_ADD: groupAdd,
+  OP_GROUP_SET_PARAMS: groupSetParams,
+  OP_GROUP_REMOVE: groupRemove,
+  OP_GROUP_RENAME: groupRename,
+  OP_GROUP_ASSIGN_NODES: groupAssignNodes,
+  OP_TAGS_GET: tagsGet,
+  OP_TAGS_SET: tagsSet,
+  OP_TAGS_DEL: tagsDel,
+  OP_TAGS_SEARCH: tagsSearch,
   OP_TEST_DELAY: testDelay,
 };

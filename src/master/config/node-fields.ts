@@ -2,6 +2,8 @@
 // (memory, disk, instances) come with the nodes capability.
 import type { Field, FieldKind } from '../../core/query.ts';
 import type { ConfigData, NodeObject } from './model.ts';
+import type { ConfigStore } from './store.ts';
+import type { RpcClient } from '../../rpc/client.ts';
 
 export interface NodeView {
   node: NodeObject;
@@ -40,3 +42,8 @@ export const NODE_FIELDS: ReadonlyMap<string, Field<NodeView>> = new Map([
   f('tags', 'Tags', 'other', 'Tags', (v) => v.node.tags ?? []),
   f('powered', 'Powered', 'bool', 'Whether node is thought to be powered on', (v) => v.node.powered),
 ].map((x) => [x.name, x]));
+
+/** The items of a node query; live data is fetched from the nodes only when a requested field needs it. */
+export async function nodeViews(config: ConfigStore, _rpc: RpcClient, _fields: string[]): Promise<NodeView[]> {
+  return config.nodes().map((node) => ({ node, config: config.data }));
+}

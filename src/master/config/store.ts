@@ -5,7 +5,7 @@ import { CONFIG_VERSION } from '../../core/constants.ts';
 import { ConfigurationError, ConfigVersionMismatch } from '../../core/errors.ts';
 import { parseJson, sortKeys } from '../../core/json.ts';
 import { writeFileAtomic, writeFileAtomicSync } from '../../util/fs.ts';
-import { nowFloat, type ConfigData, type NodeObject } from './model.ts';
+import { nowFloat, type ConfigData, type ConfigObject, type NodeGroupObject, type NodeObject } from './model.ts';
 
 export function serializeConfig(data: ConfigData): string {
   return `${JSON.stringify(sortKeys(data))}\n`;
@@ -32,6 +32,21 @@ export function readConfigFile(file: string): ConfigData {
 
 export function writeConfigFileSync(file: string, data: ConfigData): void {
   writeFileAtomicSync(file, serializeConfig(data), { mode: 0o640 });
+}
+
+/** The config.data sections that hold objects by uuid. */
+export const SECTIONS = ['nodes', 'nodegroups', 'instances', 'networks', 'disks', 'filters'] as const;
+export type Section = (typeof SECTIONS)[number];
+
+/** One configuration change as a logical unit makes it (ConfigStore.update). */
+export interface ConfigTx {
+  readonly data: ConfigData;
+  /** Record that an object (the cluster, a node, a group, …) changed: bumps its serial_no and mtime. */
+  modified(obj: ConfigObject): void;
+  /** Add a new object to a section (serial_no 1, ctime = mtime = now unless set). */
+  add(section: Section, obj: ConfigObject): void;
+  /** Remove an object from a section. */
+  remove(section: Section, uuid: string): void;
 }
 
 export class ConfigStore {
@@ -65,6 +80,14 @@ export class ConfigStore {
     return this.nodes().find((n) => n.name === name);
   }
 
+  groups(): NodeGroupObject[] {
+    return Object.values(this.data.nodegroups);
+  }
+
+  groupByName(name: string): NodeGroupObject | undefined {
+    return this.groups().find((g) => g.name === name);
+  }
+
   masterNode(): NodeObject {
     const m = this.data.nodes[this.data.cluster.master_node];
     if (!m) throw new ConfigurationError(`Master node ${this.data.cluster.master_node} is not in the configuration`);
@@ -75,16 +98,39 @@ export class ConfigStore {
     return this.nodes().filter((n) => n.master_candidate);
   }
 
-  /** Apply a change and write it durably; changes are serialized in submission order. */
-  async update(change: (data: ConfigData) => void): Promise<void> {
+  /**
+   * Apply a change and make it durable; changes are serialized in submission order.
+   * The change mutates tx.data in place and names what it touched through tx; the
+   * configuration's serial_no and mtime are bumped once per update.
+   */
+  async update<T>(change: (tx: ConfigTx) => T): Promise<T> {
     const run = async () => {
-      change(this.data);
-      this.data.serial_no += 1;
-      this.data.mtime = nowFloat();
-      await writeFileAtomic(this.file, serializeConfig(this.data), { mode: 0o640 });
+      const now = nowFloat();
+      const data = this.data;
+      const tx: ConfigTx = {
+        data,
+        modified(obj) {
+          obj.serial_no = (obj.serial_no ?? 0) + 1;
+          obj.mtime = now;
+        },
+        add(section, obj) {
+          obj.serial_no ??= 1;
+          obj.ctime ??= now;
+          obj.mtime ??= now;
+          (data[section] as Record<string, ConfigObject>)[obj.uuid] = obj;
+        },
+        remove(section, uuid) {
+          delete (data[section] as Record<string, ConfigObject>)[uuid];
+        },
+      };
+      const result = change(tx);
+      data.serial_no += 1;
+      data.mtime = now;
+      await writeFileAtomic(this.file, serializeConfig(data), { mode: 0o640 });
+      return result;
     };
     const p = this.writing.then(run);
-    this.writing = p.catch(() => undefined);
+    this.writing = p.then(() => undefined, () => undefined);
     return p;
   }
 }

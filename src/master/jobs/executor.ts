@@ -10,7 +10,7 @@ import type { Logger } from '../../util/log.ts';
 import type { RpcClient } from '../../rpc/client.ts';
 import type { ConfigStore } from '../config/store.ts';
 import { LOGICAL_UNITS } from '../cmdlib/index.ts';
-import { EXCLUSIVE_BGL, type LockPlan, type LUContext } from '../cmdlib/base.ts';
+import { EXCLUSIVE_BGL, type LockPlan, type LUContext, type MasterServices } from '../cmdlib/base.ts';
 import { LEVELS, LockTimeout, lockAttemptTimeouts, type LockManager } from '../locking/manager.ts';
 import type { JobQueue } from './queue.ts';
 
@@ -33,6 +33,7 @@ export class JobExecutor {
   private readonly locks: LockManager;
   private readonly log: Logger;
   private readonly maxRunning: () => number;
+  private readonly services: MasterServices;
   private runnable: Job[] = [];
   private running = 0;
   private active = new Map<number, Active>();
@@ -40,7 +41,8 @@ export class JobExecutor {
   /** Shutting down: nothing new starts or waits; it stays queued for the next start. */
   private stopping = false;
 
-  constructor(queue: JobQueue, config: ConfigStore, rpc: RpcClient, locks: LockManager, log: Logger, maxRunning: () => number) {
+  constructor(queue: JobQueue, config: ConfigStore, rpc: RpcClient, locks: LockManager, log: Logger, maxRunning: () => number, services: MasterServices) {
+    this.services = services;
     this.queue = queue;
     this.config = config;
     this.rpc = rpc;
@@ -153,6 +155,7 @@ export class JobExecutor {
       config: this.config,
       rpc: this.rpc,
       log: this.log,
+      master: this.services,
       signal,
       feedback: (message) => {
         this.queue.appendLog(job, index, ELOG_MESSAGE, message);

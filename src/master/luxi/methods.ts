@@ -7,10 +7,12 @@ import {
 } from '../../core/constants.ts';
 import { ECODE, GenericError, LuxiError, OpExecError, OpPrereqError } from '../../core/errors.ts';
 import { validateOpcode, type OpInput } from '../../core/opcodes.ts';
-import { queryFields, runQuery, type Filter } from '../../core/query.ts';
+import { queryFields, runQuery, type Field, type Filter } from '../../core/query.ts';
 import { JOB_FIELDS } from '../jobs/fields.ts';
 import { LOCK_FIELDS } from '../locking/fields.ts';
-import { NODE_FIELDS, type NodeView } from '../config/node-fields.ts';
+import { NODE_FIELDS, nodeViews } from '../config/node-fields.ts';
+import { GROUP_FIELDS, groupViews } from '../config/group-fields.ts';
+import { queryTags } from '../cmdlib/tags.ts';
 import type { MethodTable } from './server.ts';
 import type { Master } from '../master.ts';
 
@@ -46,16 +48,23 @@ function filterArg(method: string, v: unknown): Filter {
   return v;
 }
 
-const QUERYABLE = ['job', 'node', 'lock'];
+/** A query resource: its field catalog and how to get its items for the fields asked. */
+interface Resource {
+  fields: ReadonlyMap<string, Field<any>>;
+  items(fields: string[]): unknown[] | Promise<unknown[]>;
+}
 
 export function luxiMethods(master: Master): MethodTable {
   const { queue, config } = master;
-  const nodeViews = (): NodeView[] => config.nodes().map((node) => ({ node, config: config.data }));
-  const catalog = (method: string, what: unknown) => {
-    if (what === 'job') return JOB_FIELDS;
-    if (what === 'node') return NODE_FIELDS;
-    if (what === 'lock') return LOCK_FIELDS;
-    throw new OpPrereqError(`Resource '${String(what)}' is not queryable through ${method} (known: ${QUERYABLE.join(', ')})`, ECODE.INVAL);
+  const resources: Record<string, Resource> = {
+    job: { fields: JOB_FIELDS, items: () => [] }, // served by the queue itself
+    node: { fields: NODE_FIELDS, items: (fields) => nodeViews(config, master.rpc, fields) },
+    group: { fields: GROUP_FIELDS, items: () => groupViews(config) },
+    lock: { fields: LOCK_FIELDS, items: () => master.locks.info() },
+  };
+  const resource = (method: string, what: unknown): Resource => {
+    if (typeof what === 'string' && Object.hasOwn(resources, what)) return resources[what];
+    throw new OpPrereqError(`Resource '${String(what)}' is not queryable through ${method} (known: ${Object.keys(resources).join(', ')})`, ECODE.INVAL);
   };
 
   const submitMany = async (method: string, args: unknown[], ignoreDrain: boolean) => {
@@ -99,19 +108,24 @@ export function luxiMethods(master: Master): MethodTable {
       return queue.queryJobs(idList, stringList('QueryJobs', 'fields', fields));
     },
 
-    Query: (args) => {
+    Query: async (args) => {
       expectArgs('Query', args, 3);
       const [what, fields, filter] = args;
       const names = stringList('Query', 'fields', fields);
       if (what === 'job') return queue.query(names, filterArg('Query', filter));
-      if (what === 'lock') return runQuery(LOCK_FIELDS, names, master.locks.info(), filterArg('Query', filter));
-      return runQuery(catalog('Query', what) as typeof NODE_FIELDS, names, nodeViews(), filterArg('Query', filter));
+      const r = resource('Query', what);
+      return runQuery(r.fields, names, await r.items(names), filterArg('Query', filter));
     },
 
     QueryFields: (args) => {
       expectArgs('QueryFields', args, 2);
       const [what, fields] = args;
-      return queryFields(catalog('QueryFields', what) as typeof NODE_FIELDS, fields === null ? null : stringList('QueryFields', 'fields', fields));
+      return queryFields(resource('QueryFields', what).fields, fields === null ? null : stringList('QueryFields', 'fields', fields));
+    },
+
+    QueryTags: (args) => {
+      expectArgs('QueryTags', args, 2);
+      return queryTags(config, args);
     },
 
     CancelJob: (args) => {
