@@ -15,7 +15,9 @@ const version = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')
 mkdirSync(out, { recursive: true });
 mkdirSync(dist, { recursive: true });
 
-const bundle = path.join(out, 'ganeti.cjs');
+// GANETI_OUT builds elsewhere (e.g. one binary per parallel work tree): the bundle goes next to it.
+const output = process.env.GANETI_OUT ? path.resolve(process.env.GANETI_OUT) : path.join(dist, 'ganeti');
+const bundle = process.env.GANETI_OUT ? `${output}.cjs` : path.join(out, 'ganeti.cjs');
 await build({
   entryPoints: [path.join(root, 'src/main.ts')],
   bundle: true,
@@ -39,7 +41,6 @@ if (!existsSync(strippedNode) || readFileSync(strippedNode).length === 0) {
 }
 
 const { default: sea } = require('@yao-pkg/pkg/lib-es5/sea.js');
-const output = path.join(dist, 'ganeti');
 rmSync(output, { force: true });
 await sea(bundle, {
   nodePath: strippedNode,

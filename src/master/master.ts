@@ -116,6 +116,10 @@ export class Master implements MasterServices {
     throw new Error('not yet');
   }
 
+  async redistributeConfig(): Promise<Array<{ node: string; error: string }>> {
+    throw new Error('not yet');
+  }
+
   /** Call every online node; failures are logged, and returned for the caller to report. */
   async callOnlineNodes(proc: 'set_watcher_pause', args: unknown[]): Promise<RpcResult[]> {
     const targets = this.config.nodes().filter((n) => !n.offline).map(rpcTarget);

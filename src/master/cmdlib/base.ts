@@ -23,6 +23,8 @@ export interface MasterServices {
   seedCandidate(node: NodeObject): Promise<void>;
   /** Take the replicas and the cluster key away from a node that is no longer a candidate. */
   demoteCandidate(node: NodeObject): Promise<void>;
+  /** Upload the full configuration to every candidate and ssconf to every online node; failures per node. */
+  redistributeConfig(): Promise<Array<{ node: string; error: string }>>;
 }
 
 /** Environment and nodes of an LU's hooks (upstream's BuildHooksEnv / BuildHooksNodes). */

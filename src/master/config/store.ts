@@ -1,6 +1,7 @@
 // The configuration as the master holds it: loaded once, kept in memory as the
 // authority, written back atomically with a bumped serial number on every change.
 import fs from 'node:fs';
+import crypto from 'node:crypto';
 import { CONFIG_VERSION } from '../../core/constants.ts';
 import { ConfigurationError, ConfigVersionMismatch } from '../../core/errors.ts';
 import { parseJson, sortKeys } from '../../core/json.ts';
@@ -92,6 +93,11 @@ export class ConfigStore {
     const m = this.data.nodes[this.data.cluster.master_node];
     if (!m) throw new ConfigurationError(`Master node ${this.data.cluster.master_node} is not in the configuration`);
     return m;
+  }
+
+  /** SHA-1 of the canonical serialization (what `gnt-cluster verify` compares with the replicas). */
+  checksum(): string {
+    return crypto.createHash('sha1').update(serializeConfig(this.data)).digest('hex');
   }
 
   masterCandidates(): NodeObject[] {
