@@ -30,6 +30,10 @@ export function clusterSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
     checkArguments() {
       if (!keys.some((k) => op[k] !== undefined)) throw new OpPrereqError('Please give at least one of the parameters', ECODE.INVAL);
     },
+    hooks() {
+      const master = ctx.config.masterNode().name;
+      return { path: 'cluster-modify', type: 'CLUSTER', env: { OP_TARGET: ctx.config.cluster.cluster_name, NEW_VG_NAME: (op.vg_name as string | undefined) ?? null }, preNodes: [master], postNodes: [master] };
+    },
     async exec() {
       await ctx.config.update((tx) => {
         for (const k of keys) if (op[k] !== undefined) (tx.data.cluster as Record<string, unknown>)[k] = op[k];
