@@ -16,6 +16,7 @@ function usage(): string {
     '',
     'Other commands:',
     `  ${'links DIR'.padEnd(width)}  create a symlink for every role in DIR`,
+    `  ${'join-token'.padEnd(width)}  on a node in no cluster: the one-time token for gnt-node add --join-token`,
     `  ${'help'.padEnd(width)}  show this list`,
     `  ${'--version'.padEnd(width)}  show the version`,
     '',
@@ -39,6 +40,19 @@ async function makeLinks(dir: string | undefined): Promise<number> {
   return 0;
 }
 
+/** Print this node's join token (creating it), for `gnt-node add --join-token` on the master. */
+async function printJoinToken(): Promise<number> {
+  const { ensureJoinToken } = await import('./node/membership.ts');
+  const { nodePaths } = await import('./util/paths.ts');
+  const token = ensureJoinToken(nodePaths());
+  if (token === null) {
+    process.stderr.write('This node is already part of a cluster (it has a node key); it needs no join token.\n');
+    return 1;
+  }
+  process.stdout.write(`${token}\n`);
+  return 0;
+}
+
 async function run(argv: string[]): Promise<number> {
   const invokedAs = path.basename(argv[1] ?? 'ganeti');
   const direct = findRole(invokedAs);
@@ -59,6 +73,8 @@ async function run(argv: string[]): Promise<number> {
       return 0;
     case 'links':
       return makeLinks(rest[0]);
+    case 'join-token':
+      return printJoinToken();
   }
   const role = findRole(sub);
   if (!role) {

@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import { DEFAULT_NODED_PORT, EXIT_FAILURE } from '../core/constants.ts';
 import { createNodeServer } from '../node/server.ts';
+import { ensureJoinToken } from '../node/membership.ts';
 import { DaemonExit, runDaemon } from './common.ts';
 import { parseDaemonArgs } from './options.ts';
 import { nodeEnv, type NodePaths } from '../util/paths.ts';
@@ -56,6 +57,9 @@ export async function main(argv: string[]): Promise<number> {
         server.listen(port, bind, () => resolve());
       });
       logger.log.info({ bind, port }, 'node daemon started');
+      if (ensureJoinToken(paths) !== null) {
+        logger.log.info({ file: paths.joinToken }, 'this node is in no cluster: `ganeti join-token` shows the one-time token for gnt-node add --join-token');
+      }
       return async () => {
         server.closeAllConnections();
         await new Promise((r) => server.close(() => r(undefined)));

@@ -3,7 +3,7 @@
 // configuration, keys, ssconf and queue, then starts noded and masterd.
 import fs from 'node:fs';
 import net from 'node:net';
-import dns from 'node:dns/promises';
+import { resolveHost as resolve } from '../util/resolve.ts';
 import crypto from 'node:crypto';
 import { spawn } from 'node:child_process';
 import {
@@ -37,16 +37,6 @@ export interface InitOptions {
 }
 
 const HOSTNAME_RE = /^[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*\.?$/i;
-
-async function resolve(name: string): Promise<string | null> {
-  try {
-    const timeout = new Promise<null>((r) => setTimeout(() => r(null), 3000).unref());
-    const res = await Promise.race([dns.lookup(name), timeout]);
-    return res ? res.address : null;
-  } catch {
-    return null;
-  }
-}
 
 function checkIp(value: string, what: string): string {
   if (net.isIP(value) === 0) throw new OpPrereqError(`Invalid ${what} '${value}'`, ECODE.INVAL);

@@ -6,11 +6,14 @@ import fs from 'node:fs';
 import { decodeKey, RequestVerifier } from '../rpc/auth.ts';
 import { isProcedure } from '../rpc/procedures.ts';
 import { BACKEND, RpcFail, type NodeContext } from './backend.ts';
+import { handleJoin } from './membership.ts';
+import { JOIN_PATH } from '../rpc/join.ts';
 import { parseJson } from '../core/json.ts';
 
 /** Largest request body noded accepts (config uploads stay far below). */
 const MAX_BODY = 64 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 120_000;
+const MAX_JOIN_BODY = 16 * 1024;
 
 /** The node key, re-read when the file changes (a node joins after noded starts). */
 function nodeKeyLoader(file: string): () => Uint8Array | null {
@@ -40,11 +43,28 @@ function reply(res: http.ServerResponse, status: number, body: unknown): void {
   res.end(text);
 }
 
+/** A join request is authenticated by the join token, not the node key (it brings the key). */
+function serveJoin(ctx: NodeContext, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  req.on('data', (c: Buffer) => {
+    size += c.length;
+    if (size <= MAX_JOIN_BODY) chunks.push(c);
+  });
+  req.on('end', () => {
+    if (req.method !== 'POST') return reply(res, 400, 'Only the POST method is supported');
+    if (size > MAX_JOIN_BODY) return reply(res, 413, 'Request body too large');
+    const [status, body] = handleJoin(ctx, req.headers, Buffer.concat(chunks));
+    reply(res, status, body);
+  });
+}
+
 export function createNodeServer(ctx: NodeContext): http.Server {
   const verifier = new RequestVerifier(ctx.hostname, nodeKeyLoader(ctx.paths.nodeKey));
   // A request must arrive whole within REQUEST_TIMEOUT_MS; slow senders are cut off.
   const server = http.createServer({ keepAliveTimeout: 60_000, requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: 10_000 }, (req, res) => {
     const proc = (req.url ?? '/').slice(1);
+    if (req.url === JOIN_PATH) return serveJoin(ctx, req, res);
     const early = verifier.precheck(req.headers);
     if (early) {
       ctx.log.warn({ procedure: proc, remote: req.socket.remoteAddress, reason: early }, 'refused unauthenticated RPC request');

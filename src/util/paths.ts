@@ -59,6 +59,8 @@ export function nodePaths(root: string = nodeEnv().root) {
     clusterKey: path.join(dataDir, 'cluster-key'),
     /** This node's own RPC key (0600), derived from the cluster secret and its name. */
     nodeKey: path.join(dataDir, 'node-key'),
+    /** A node in no cluster: the one-time token that lets a master join it (0600). */
+    joinToken: path.join(dataDir, 'join-token'),
     queueDir,
     queueSerial: path.join(queueDir, 'serial'),
     queueVersion: path.join(queueDir, 'version'),

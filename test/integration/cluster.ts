@@ -51,6 +51,12 @@ export class VirtualNode {
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
 
+  /** Run the executable itself (`ganeti <args>`), e.g. `ganeti join-token`. */
+  runMain(args: string[]): RunResult {
+    const r = spawnSync(BIN, args, { env: this.env, encoding: 'utf8', timeout: 120_000 });
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+  }
+
   runAsync(role: string, args: string[]): Promise<RunResult> {
     return new Promise((resolve) => {
       const child = spawn(path.join(this.bin, role), args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -106,6 +112,21 @@ export class TestCluster {
     const n = this.addNode(name);
     const r = n.run('gnt-cluster', ['init', '--primary-ip', n.ip, clusterName]);
     if (r.code !== 0) throw new Error(`gnt-cluster init failed (${r.code}): ${r.stderr}${r.stdout}`);
+    return n;
+  }
+
+  /**
+   * A new node joined to the cluster as an operator does it: start its noded, read its
+   * one-time token with `ganeti join-token`, run `gnt-node add` on the master.
+   */
+  join(master: VirtualNode, name: string, extraArgs: string[] = []): VirtualNode {
+    const n = this.addNode(name);
+    const start = n.run('ganeti-noded', ['-b', n.ip]);
+    if (start.code !== 0) throw new Error(`ganeti-noded on ${name} failed (${start.code}): ${start.stderr}`);
+    const token = n.runMain(['join-token']);
+    if (token.code !== 0) throw new Error(`ganeti join-token on ${name} failed: ${token.stderr}`);
+    const r = master.run('gnt-node', ['add', '--primary-ip', n.ip, '--join-token', token.stdout.trim(), ...extraArgs, name]);
+    if (r.code !== 0) throw new Error(`gnt-node add ${name} failed (${r.code}): ${r.stderr}${r.stdout}`);
     return n;
   }
 

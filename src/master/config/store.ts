@@ -1,43 +1,19 @@
 // The configuration as the master holds it: loaded once, kept in memory as the
-// authority, written back atomically with a bumped serial number on every change.
-import fs from 'node:fs';
+// authority. A change is made through a transaction that names what it touched; the
+// transaction becomes one journal record (src/core/config-journal.ts), durable before
+// update() returns, and is handed to the replication hook (the master candidates).
 import crypto from 'node:crypto';
-import { CONFIG_VERSION } from '../../core/constants.ts';
-import { ConfigurationError, ConfigVersionMismatch } from '../../core/errors.ts';
-import { parseJson, sortKeys } from '../../core/json.ts';
-import { writeFileAtomic, writeFileAtomicSync } from '../../util/fs.ts';
+import { ConfigurationError } from '../../core/errors.ts';
+import { DurableConfig, SECTIONS, serializeConfig, type ConfigDelta, type Section } from '../../core/config-journal.ts';
+import { writeFileAtomicSync } from '../../util/fs.ts';
 import { nowFloat, type ConfigData, type ConfigObject, type NodeGroupObject, type NodeObject } from './model.ts';
 
-export function serializeConfig(data: ConfigData): string {
-  return `${JSON.stringify(sortKeys(data))}\n`;
-}
+export { SECTIONS, serializeConfig, readConfigFile, type Section } from '../../core/config-journal.ts';
 
-export function readConfigFile(file: string): ConfigData {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new ConfigurationError(`Cluster configuration ${file} not found: this node is not part of a cluster`);
-    throw err;
-  }
-  let data: ConfigData;
-  try {
-    data = parseJson(text) as ConfigData;
-  } catch (err) {
-    throw new ConfigurationError(`Cannot parse the configuration file ${file}: ${(err as Error).message}`);
-  }
-  if (!data || typeof data !== 'object' || !data.cluster || !data.nodes) throw new ConfigurationError(`Configuration file ${file} is incomplete`);
-  if (data.version !== CONFIG_VERSION) throw new ConfigVersionMismatch(CONFIG_VERSION, data.version);
-  return data;
-}
-
+/** Write a new cluster's config.data (gnt-cluster init). */
 export function writeConfigFileSync(file: string, data: ConfigData): void {
   writeFileAtomicSync(file, serializeConfig(data), { mode: 0o640 });
 }
-
-/** The config.data sections that hold objects by uuid. */
-export const SECTIONS = ['nodes', 'nodegroups', 'instances', 'networks', 'disks', 'filters'] as const;
-export type Section = (typeof SECTIONS)[number];
 
 /** One configuration change as a logical unit makes it (ConfigStore.update). */
 export interface ConfigTx {
@@ -51,18 +27,37 @@ export interface ConfigTx {
 }
 
 export class ConfigStore {
-  private writing: Promise<void> = Promise.resolve();
+  private writing: Promise<unknown> = Promise.resolve();
+  private readonly durable: DurableConfig;
+  private checksumCache: { serial: number; sum: string } | null = null;
+  /** Called with every committed change, in order; update() waits for it (replication). */
+  onCommit: (delta: ConfigDelta) => Promise<void> = async () => undefined;
 
-  private readonly file: string;
-  data: ConfigData;
-
-  constructor(file: string, data: ConfigData) {
-    this.file = file;
-    this.data = data;
+  constructor(durable: DurableConfig) {
+    this.durable = durable;
   }
 
   static load(file: string): ConfigStore {
-    return new ConfigStore(file, readConfigFile(file));
+    return new ConfigStore(DurableConfig.load(file));
+  }
+
+  get data(): ConfigData {
+    return this.durable.data;
+  }
+
+  /**
+   * The serialized configuration as committed: taken between updates, never with a
+   * change that is applied in memory but not yet durable (a replica must not get ahead).
+   */
+  durableText(): Promise<string> {
+    const p = this.writing.then(() => serializeConfig(this.data));
+    this.writing = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Write config.data now (clean shutdown). */
+  close(): Promise<void> {
+    return this.durable.close();
   }
 
   get cluster() {
@@ -97,7 +92,10 @@ export class ConfigStore {
 
   /** SHA-1 of the canonical serialization (what `gnt-cluster verify` compares with the replicas). */
   checksum(): string {
-    return crypto.createHash('sha1').update(serializeConfig(this.data)).digest('hex');
+    if (this.checksumCache?.serial !== this.data.serial_no) {
+      this.checksumCache = { serial: this.data.serial_no, sum: crypto.createHash('sha1').update(serializeConfig(this.data)).digest('hex') };
+    }
+    return this.checksumCache.sum;
   }
 
   masterCandidates(): NodeObject[] {
@@ -106,37 +104,62 @@ export class ConfigStore {
 
   /**
    * Apply a change and make it durable; changes are serialized in submission order.
-   * The change mutates tx.data in place and names what it touched through tx; the
-   * configuration's serial_no and mtime are bumped once per update.
+   * The change mutates tx.data in place and names every object it touched through tx
+   * (what is not named is neither journaled nor replicated); the configuration's
+   * serial_no and mtime are bumped once per update.
    */
   async update<T>(change: (tx: ConfigTx) => T): Promise<T> {
     const run = async () => {
       const now = nowFloat();
       const data = this.data;
+      const set = new Map<string, [Section, ConfigObject]>();
+      const del = new Map<string, [Section, string]>();
+      let cluster = false;
+      const sectionOf = (obj: ConfigObject): Section => {
+        const s = SECTIONS.find((sec) => (data[sec] as Record<string, ConfigObject>)[obj.uuid] === obj);
+        if (!s) throw new ConfigurationError(`Object ${obj.uuid} is not in the configuration`);
+        return s;
+      };
       const tx: ConfigTx = {
         data,
         modified(obj) {
           obj.serial_no = (obj.serial_no ?? 0) + 1;
           obj.mtime = now;
+          if (obj === data.cluster) cluster = true;
+          else set.set(obj.uuid, [sectionOf(obj), obj]);
         },
         add(section, obj) {
           obj.serial_no ??= 1;
           obj.ctime ??= now;
           obj.mtime ??= now;
           (data[section] as Record<string, ConfigObject>)[obj.uuid] = obj;
+          del.delete(obj.uuid);
+          set.set(obj.uuid, [section, obj]);
         },
         remove(section, uuid) {
           delete (data[section] as Record<string, ConfigObject>)[uuid];
+          set.delete(uuid);
+          del.set(uuid, [section, uuid]);
         },
       };
       const result = change(tx);
       data.serial_no += 1;
       data.mtime = now;
-      await writeFileAtomic(this.file, serializeConfig(data), { mode: 0o640 });
-      return result;
+      // The record carries copies: the objects may change again before it is sent.
+      const delta: ConfigDelta = structuredClone({
+        serial: data.serial_no,
+        mtime: now,
+        ...(cluster ? { cluster: data.cluster } : {}),
+        ...(set.size ? { set: [...set.values()] } : {}),
+        ...(del.size ? { del: [...del.values()] } : {}),
+      });
+      await this.durable.commit(delta);
+      return { result, delta };
     };
-    const p = this.writing.then(run);
-    this.writing = p.then(() => undefined, () => undefined);
-    return p;
+    const committed = this.writing.then(run);
+    this.writing = committed.catch(() => undefined);
+    const { result, delta } = await committed;
+    await this.onCommit(delta);
+    return result;
   }
 }
