@@ -1,13 +1,11 @@
 // Job-queue replication to a master candidate: every job file write, archive move and
-// the drain flag mirrored on a second node's noded (both on loopback). The second node
-// is added to config.data by hand here; `gnt-node add` comes with the multi-node work.
+// the drain flag mirrored on a second node's noded (both on loopback), joined with
+// `gnt-node add` as a candidate.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import crypto from 'node:crypto';
 import { jobEnd, TestCluster, waitFor, type VirtualNode } from './cluster.ts';
 import { LuxiClient } from '../../src/luxi/client.ts';
-import { deriveNodeKey, encodeKey, loadKey } from '../../src/rpc/auth.ts';
 
 let cluster: TestCluster;
 let master: VirtualNode;
@@ -17,22 +15,7 @@ let luxi: LuxiClient;
 before(async () => {
   cluster = new TestCluster();
   master = cluster.init('node1');
-  candidate = cluster.addNode('node2');
-  assert.equal(master.run('gnt-cluster', ['queue', 'info']).code, 0);
-  process.kill(master.pid('ganeti-masterd')!, 'SIGTERM');
-  await waitFor(() => master.pid('ganeti-masterd') === null);
-  const configFile = master.file('var/lib/ganeti/config.data');
-  const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-  const first = Object.values(config.nodes)[0] as Record<string, unknown>;
-  const uuid = crypto.randomUUID();
-  config.nodes[uuid] = { ...first, uuid, name: 'node2', primary_ip: candidate.ip, secondary_ip: candidate.ip };
-  fs.writeFileSync(configFile, JSON.stringify(config));
-  const secret = loadKey(master.file('var/lib/ganeti/cluster-key'), 'cluster key');
-  fs.mkdirSync(candidate.file('var/lib/ganeti'), { recursive: true });
-  fs.writeFileSync(candidate.file('var/lib/ganeti/node-key'), encodeKey(deriveNodeKey(secret, 'node2')), { mode: 0o600 });
-  assert.equal(candidate.run('ganeti-noded', ['-b', candidate.ip]).code, 0);
-  const start = master.run('ganeti-masterd', []);
-  assert.equal(start.code, 0, start.stderr);
+  candidate = cluster.join(master, 'node2');
   luxi = await LuxiClient.connect(master.file('var/run/ganeti/socket/ganeti-query'));
 });
 after(() => {
