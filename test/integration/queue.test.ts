@@ -152,7 +152,8 @@ test('gnt-debug locks shows holders and waiters', async () => {
 test('the execution pool is configurable: max_running_jobs 1 runs one job at a time', async () => {
   const r = node.run('gnt-cluster', ['modify', '--max-running-jobs', '1']);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(JSON.parse(fs.readFileSync(node.file('var/lib/ganeti/config.data'), 'utf8')).cluster.max_running_jobs, 1);
+  // config.data follows the journal once changes pause.
+  await waitFor(() => JSON.parse(fs.readFileSync(node.file('var/lib/ganeti/config.data'), 'utf8')).cluster.max_running_jobs === 1);
   assert.match(node.run('gnt-cluster', ['info']).stdout, /maximal number of jobs running simultaneously: 1\n/);
   const ids = ((await luxi.call('SubmitManyJobs', [[[delay(0.2)], [delay(0.2)], [delay(0.2)]]])) as [boolean, number][]).map(([, id]) => id);
   for (const id of ids) assert.equal(await finished(id), 'success');

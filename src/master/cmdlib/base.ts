@@ -67,8 +67,13 @@ export interface LogicalUnit {
   /** Locks to hold from checkPrereq to the end of exec; default EXCLUSIVE_BGL. */
   locks?(): LockPlan;
   checkPrereq?(): void | Promise<void>;
-  /** Hooks around exec: pre after checkPrereq, post after a successful exec. None by default. */
+  /**
+   * Hooks around exec: pre after checkPrereq, post after a successful exec (called again
+   * then, for the post environment). None by default.
+   */
   hooks?(): HookSpec | null;
+  /** Sees each phase's results per node (upstream's HooksCallBack); after post, its return value is the opcode's result. */
+  hooksCallback?(phase: 'pre' | 'post', results: Map<string, RpcResult>, luResult: unknown): unknown;
   exec(): Promise<unknown>;
 }
 

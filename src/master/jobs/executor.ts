@@ -2,7 +2,8 @@
 // max_running_jobs), most important first, and each job's opcodes in order through
 // their logical units: dependencies → checkArguments → expandNames → locks (level by
 // level, with upstream's timeout schedule and priority escalation) → checkPrereq →
-// exec. The first failing opcode fails the rest of the job.
+// pre hooks → exec → post hooks (src/master/hooks.ts). The first failing opcode fails
+// the rest of the job.
 import { ELOG_MESSAGE, OP_PRIO_HIGHEST } from '../../core/constants.ts';
 import { GanetiError, OpCodeUnknown, OpExecError, encodeError } from '../../core/errors.ts';
 import { isFinalized, jobPriority, splitTime, type Job } from '../../core/jobs.ts';
@@ -11,6 +12,7 @@ import type { RpcClient } from '../../rpc/client.ts';
 import type { ConfigStore } from '../config/store.ts';
 import { LOGICAL_UNITS } from '../cmdlib/index.ts';
 import { EXCLUSIVE_BGL, type LockPlan, type LUContext, type MasterServices } from '../cmdlib/base.ts';
+import { HooksMaster } from '../hooks.ts';
 import { LEVELS, LockTimeout, lockAttemptTimeouts, type LockManager } from '../locking/manager.ts';
 import type { JobQueue } from './queue.ts';
 
@@ -170,13 +172,24 @@ export class JobExecutor {
       lu.checkArguments?.();
       lu.expandNames?.();
       await this.acquireLocks(job, index, owner, lu.locks?.() ?? EXCLUSIVE_BGL, signal);
+      // upstream's write_count: the config-update hook runs after an LU that changed the config.
+      const serialBefore = this.config.data.serial_no;
       await lu.checkPrereq?.();
       if (signal.aborted) throw signal.reason;
       op.status = 'running';
       op.exec_timestamp = splitTime();
       active.phase = 'running';
       await this.queue.commit(job);
-      op.result = (await lu.exec()) ?? null;
+      // Hooks as upstream's _ExecLU: pre after checkPrereq (the opcode is already running
+      // there too), post only after a successful exec, config-update whatever exec did.
+      const hooks = new HooksMaster(ctx, op.input.OP_ID, lu, op.input.dry_run === true);
+      await hooks.pre(signal);
+      try {
+        op.result = (await lu.exec()) ?? null;
+        op.result = (await hooks.post(op.result, signal)) ?? null;
+      } finally {
+        if (this.config.data.serial_no !== serialBefore) await hooks.runConfigUpdate(signal);
+      }
       op.status = 'success';
       op.end_timestamp = splitTime();
       return 'success';
