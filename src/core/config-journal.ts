@@ -35,8 +35,46 @@ const SNAPSHOT_DELAY_MS = 300;
 /** A journal this long is folded into config.data even while changes continue. */
 const SNAPSHOT_MAX_RECORDS = 200;
 
+/** Serialized objects by identity, valid while their serial_no is unchanged. */
+const objectText = new WeakMap<object, { serial: number; text: string }>();
+
+function cachedText(obj: ConfigObject): string {
+  const serial = obj.serial_no;
+  const hit = objectText.get(obj);
+  if (hit && hit.serial === serial) return hit.text;
+  const text = JSON.stringify(sortKeys(obj));
+  if (typeof serial === 'number') objectText.set(obj, { serial, text });
+  return text;
+}
+
+/** Keys in the order JSON.stringify emits them for an object built with sorted keys. */
+function emittedOrder(keys: string[]): string[] {
+  return Object.keys(Object.fromEntries(keys.sort().map((k) => [k, 0])));
+}
+
+/**
+ * config.data's canonical text: JSON.stringify(sortKeys(data)), one line. Objects in the
+ * sections reuse their text while their serial_no is unchanged (every change bumps it,
+ * through ConfigTx.modified or a replaced object), so that rewriting a 10,000-instance
+ * configuration does not serialize 10,000 unchanged instances again.
+ */
 export function serializeConfig(data: ConfigData): string {
-  return `${JSON.stringify(sortKeys(data))}\n`;
+  const record = data as unknown as Record<string, unknown>;
+  const parts: string[] = [];
+  for (const key of emittedOrder(Object.keys(record))) {
+    const value = record[key];
+    if (value === undefined) continue;
+    let text: string;
+    if (isSection(key) && value !== null && typeof value === 'object') {
+      const objects = value as Record<string, ConfigObject>;
+      const inner = emittedOrder(Object.keys(objects)).filter((k) => objects[k] !== undefined).map((k) => `${JSON.stringify(k)}:${cachedText(objects[k])}`);
+      text = `{${inner.join(',')}}`;
+    } else {
+      text = JSON.stringify(sortKeys(value));
+    }
+    parts.push(`${JSON.stringify(key)}:${text}`);
+  }
+  return `{${parts.join(',')}}\n`;
 }
 
 export function parseConfig(text: string, file: string): ConfigData {
@@ -123,7 +161,12 @@ export class DurableConfig {
   private readonly journalFile: string;
   private chain: Promise<void> = Promise.resolve();
   private journalFd: number | null = null;
-  private records = 0;
+  /** Journal records not yet in config.data. */
+  private pending: Array<{ serial: number; line: string }> = [];
+  private snapshotting: Promise<void> | null = null;
+  /** Bumped by replace(); a snapshot records the generation of the data it wrote. */
+  private generation = 0;
+  private snapshotGeneration = 0;
   private snapshotTimer: NodeJS.Timeout | null = null;
   /** Serial of the last config.data written (or read). */
   private snapshotSerial: number;
@@ -165,19 +208,30 @@ export class DurableConfig {
       this.journalFd ??= fs.openSync(this.journalFile, 'a', 0o640);
       await writeAll(this.journalFd, line);
       await new Promise<void>((resolve, reject) => fs.fdatasync(this.journalFd!, (e) => (e ? reject(e) : resolve())));
-      this.records += 1;
+      this.pending.push({ serial: delta.serial, line });
       this.scheduleSnapshot();
     });
   }
 
   /** Replace the whole configuration (a full upload from the master). */
-  replace(data: ConfigData): Promise<void> {
-    this.data = data;
-    return this.snapshot();
+  async replace(data: ConfigData): Promise<void> {
+    const generation = await this.enqueue(async () => {
+      this.data = data;
+      // The journal's records belong to the old data: a crash now leaves the old config.data alone.
+      this.pending = [];
+      if (this.journalFd !== null) {
+        fs.closeSync(this.journalFd);
+        this.journalFd = null;
+      }
+      await fsp.rm(this.journalFile, { force: true });
+      return ++this.generation;
+    });
+    // A snapshot that was already running holds the old text: go again until one has the new.
+    while (this.snapshotGeneration < generation) await this.snapshot();
   }
 
   private scheduleSnapshot(): void {
-    if (this.records >= SNAPSHOT_MAX_RECORDS) {
+    if (this.pending.length >= SNAPSHOT_MAX_RECORDS) {
       void this.snapshot().catch(() => undefined);
       return;
     }
@@ -190,33 +244,55 @@ export class DurableConfig {
   }
 
   /**
-   * Write config.data from memory and empty the journal. Serializing happens when the
-   * snapshot's turn comes, so the file holds every change committed before it.
+   * Write config.data from memory and drop the journal records it covers. The text is
+   * taken in the chain (it holds every change committed before it); writing and syncing
+   * the file happens outside it, so that changes go on meanwhile; the rename and the new
+   * journal (the records that came after the text was taken) are back in the chain.
    */
-  snapshot(): Promise<void> {
+  async snapshot(): Promise<void> {
     if (this.snapshotTimer) {
       clearTimeout(this.snapshotTimer);
       this.snapshotTimer = null;
     }
-    return this.enqueue(async () => {
-      if (this.records === 0 && this.snapshotSerial === this.data.serial_no) return;
-      await writeFileAtomic(this.file, serializeConfig(this.data), { mode: 0o640 });
-      this.snapshotSerial = this.data.serial_no;
-      // The journal's records are all in config.data now; a crash before the truncation
-      // leaves records that replay skips (their serials are not newer).
-      if (this.journalFd !== null) {
-        fs.closeSync(this.journalFd);
-        this.journalFd = null;
-      }
-      await fsp.rm(this.journalFile, { force: true });
-      await syncDir(path.dirname(this.file));
-      this.records = 0;
+    if (this.snapshotting) return this.snapshotting;
+    const run = async () => {
+      const taken = await this.enqueue(async () => {
+        if (this.pending.length === 0 && this.snapshotSerial === this.data.serial_no && this.snapshotGeneration === this.generation) return null;
+        return { serial: this.data.serial_no, generation: this.generation, text: serializeConfig(this.data) };
+      });
+      if (taken === null) return;
+      const tmp = `${this.file}.snapshot.tmp`;
+      await writeFileAtomic(tmp, taken.text, { mode: 0o640, syncDir: false });
+      await this.enqueue(async () => {
+        if (taken.generation !== this.generation) {
+          await fsp.rm(tmp, { force: true }); // the data was replaced meanwhile
+          return;
+        }
+        // A crash between the two renames leaves old records in the journal: replay skips
+        // them (their serials are not newer than config.data's).
+        await fsp.rename(tmp, this.file);
+        this.pending = this.pending.filter((r) => r.serial > taken.serial);
+        if (this.journalFd !== null) {
+          fs.closeSync(this.journalFd);
+          this.journalFd = null;
+        }
+        if (this.pending.length === 0) await fsp.rm(this.journalFile, { force: true });
+        else await writeFileAtomic(this.journalFile, this.pending.map((r) => r.line).join(''), { mode: 0o640, syncDir: false });
+        await syncDir(path.dirname(this.file));
+        this.snapshotSerial = taken.serial;
+        this.snapshotGeneration = taken.generation;
+      });
+    };
+    this.snapshotting = run().finally(() => {
+      this.snapshotting = null;
     });
+    return this.snapshotting;
   }
 
   /** Flush everything to config.data (clean shutdown). */
   async close(): Promise<void> {
     await this.snapshot();
+    if (this.pending.length > 0) await this.snapshot();
     if (this.journalFd !== null) fs.closeSync(this.journalFd);
     this.journalFd = null;
   }

@@ -26,6 +26,21 @@ export interface QueryResponse {
 
 export type Filter = unknown[] | null;
 
+/*
+ * A getter returns a value carrying this registry symbol (e.g. node-fields'
+ * resultStatus(RS_OFFLINE)) for a cell without a normal value: the cell gets that
+ * status and a null value, and filters accept the item (upstream: "filter has no data
+ * to work, accepting it").
+ */
+const RESULT_STATUS = Symbol.for('ganeti.query.resultStatus');
+
+/** The status a getter's value carries, or null for a normal value. */
+function valueStatus(v: unknown): number | null {
+  if (typeof v !== 'object' || v === null) return null;
+  const s = (v as Record<symbol, unknown>)[RESULT_STATUS];
+  return typeof s === 'number' ? s : null;
+}
+
 function unknownField(name: string): FieldDef {
   return { name, title: name, kind: 'unknown', doc: `Unknown field '${name}'` };
 }
@@ -52,7 +67,10 @@ export function runQuery<T>(catalog: ReadonlyMap<string, Field<T>>, names: strin
     if (!match(item)) continue;
     data.push(names.map((n): Cell => {
       const f = catalog.get(n);
-      return f ? [RS_NORMAL, f.get(item)] : [RS_UNKNOWN, null];
+      if (!f) return [RS_UNKNOWN, null];
+      const v = f.get(item);
+      const status = valueStatus(v);
+      return status === null ? [RS_NORMAL, v] : [status, null];
     }));
   }
   return { fields, data };
@@ -108,6 +126,11 @@ export function compileFilter<T>(catalog: ReadonlyMap<string, Field<T>>, filter:
       if (!fd) throw filterError(`unknown field '${rest[0]}'`);
       return fd;
     };
+    // A comparison on a cell without data accepts the item, as upstream does.
+    const test = (fd: Field<T>, check: (x: unknown) => boolean) => (i: T) => {
+      const x = fd.get(i);
+      return valueStatus(x) !== null || check(x);
+    };
     const value = (): unknown => {
       if (rest.length !== 2) throw filterError(`operator '${op}' takes a field and a value`);
       const v = rest[1];
@@ -129,16 +152,17 @@ export function compileFilter<T>(catalog: ReadonlyMap<string, Field<T>>, filter:
         return (i) => !sub(i);
       }
       case '?': {
-        const fd = field();
-        return (i) => Boolean(fd.get(i));
+        return test(field(), Boolean);
       }
       case '=':
       case '==':
       case '!=': {
         const fd = field();
         const v = value();
-        const eq = (i: T) => looseEqual(fd.get(i), v);
-        return op === '!=' ? (i) => !eq(i) : eq;
+        // A host name field also matches by its first labels (upstream's QffHostname).
+        const hostname = (fd as { hostname?: boolean }).hostname === true;
+        const eq = (x: unknown) => looseEqual(x, v) || (hostname && typeof x === 'string' && typeof v === 'string' && x.startsWith(`${v}.`));
+        return test(fd, op === '!=' ? (x) => !eq(x) : eq);
       }
       case '<':
       case '>':
@@ -146,29 +170,20 @@ export function compileFilter<T>(catalog: ReadonlyMap<string, Field<T>>, filter:
       case '>=': {
         const fd = field();
         const v = value();
-        const test = { '<': (c: number) => c < 0, '>': (c: number) => c > 0, '<=': (c: number) => c <= 0, '>=': (c: number) => c >= 0 }[op];
-        return (i) => {
-          const x = fd.get(i);
-          return x !== null && x !== undefined && test(compare(x, v));
-        };
+        const ok = { '<': (c: number) => c < 0, '>': (c: number) => c > 0, '<=': (c: number) => c <= 0, '>=': (c: number) => c >= 0 }[op];
+        return test(fd, (x) => x !== null && x !== undefined && ok(compare(x, v)));
       }
       case '=~': {
         const fd = field();
         const v = value();
         if (typeof v !== 'string') throw filterError("'=~' needs a regular expression string");
         const re = compileRegex(v);
-        return (i) => {
-          const x = fd.get(i);
-          return x !== null && x !== undefined && re.test(String(x));
-        };
+        return test(fd, (x) => x !== null && x !== undefined && re.test(String(x)));
       }
       case '=[]': {
         const fd = field();
         const v = value();
-        return (i) => {
-          const x = fd.get(i);
-          return Array.isArray(x) && x.some((e) => looseEqual(e, v));
-        };
+        return test(fd, (x) => Array.isArray(x) && x.some((e) => looseEqual(e, v)));
       }
       default:
         throw filterError(`unknown operator '${op}'`);

@@ -98,12 +98,30 @@ export class Replicator {
       c.needsFullConfig = !full.ok;
       if (!full.ok) this.log.warn({ node: t.name, err: full.error }, 'configuration upload failed');
     })));
-    await this.distributeSsconf(false);
+    if (this.ssconfMayChange(delta)) await this.distributeSsconf(false);
+  }
+
+  /** Instance names as ssconf last saw them: most instance changes leave ssconf alone. */
+  private instanceNames = new Map<string, string>();
+
+  /** Whether a change can touch ssconf: cheap, so that a 10,000-instance ssconf is not rebuilt for nothing. */
+  private ssconfMayChange(delta: ConfigDelta): boolean {
+    if (delta.cluster) return true;
+    let changed = false;
+    for (const [section, obj] of delta.set ?? []) {
+      if (section === 'instances') {
+        if (this.instanceNames.get(obj.uuid) !== obj.name) changed = true;
+      } else if (section !== 'disks') {
+        changed = true;
+      }
+    }
+    return changed || (delta.del ?? []).some(([section]) => section !== 'disks');
   }
 
   /** ssconf to every online node: always when forced, else only when the values changed. */
   async distributeSsconf(force: boolean): Promise<Array<{ node: string; error: string }>> {
     const values = ssconfValues(this.config.data);
+    this.instanceNames = new Map(Object.values(this.config.data.instances).map((i) => [i.uuid, i.name]));
     const text = JSON.stringify(values);
     if (!force && text === this.lastSsconf) return [];
     this.lastSsconf = text;

@@ -51,14 +51,14 @@ function filterArg(method: string, v: unknown): Filter {
 /** A query resource: its field catalog and how to get its items for the fields asked. */
 interface Resource {
   fields: ReadonlyMap<string, Field<any>>;
-  items(fields: string[]): unknown[] | Promise<unknown[]>;
+  items(fields: string[], filter: Filter): unknown[] | Promise<unknown[]>;
 }
 
 export function luxiMethods(master: Master): MethodTable {
   const { queue, config } = master;
   const resources: Record<string, Resource> = {
     job: { fields: JOB_FIELDS, items: () => [] }, // served by the queue itself
-    node: { fields: NODE_FIELDS, items: (fields) => nodeViews(config, master.rpc, fields) },
+    node: { fields: NODE_FIELDS, items: (fields, filter) => nodeViews(config, master.rpc, fields, filter) },
     group: { fields: GROUP_FIELDS, items: () => groupViews(config) },
     lock: { fields: LOCK_FIELDS, items: () => master.locks.info() },
   };
@@ -114,7 +114,8 @@ export function luxiMethods(master: Master): MethodTable {
       const names = stringList('Query', 'fields', fields);
       if (what === 'job') return queue.query(names, filterArg('Query', filter));
       const r = resource('Query', what);
-      return runQuery(r.fields, names, await r.items(names), filterArg('Query', filter));
+      const qfilter = filterArg('Query', filter);
+      return runQuery(r.fields, names, await r.items(names, qfilter), qfilter);
     },
 
     QueryFields: (args) => {
