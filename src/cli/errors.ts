@@ -3,7 +3,7 @@
 import { EXIT_FAILURE } from '../core/constants.ts';
 import {
   ConfigurationError, GanetiError, HooksAbort, HooksFailure, JobLost, JobQueueDrainError, JobQueueFull, NoMasterError,
-  OpExecError, OpPrereqError, ParameterError, PermissionError, QueryFilterParseError, ResolverError, TimeoutError,
+  OpExecError, OpPrereqError, ParameterError, TagError, PermissionError, QueryFilterParseError, ResolverError, TimeoutError,
   TypeEnforcementError,
 } from '../core/errors.ts';
 import { numberText } from '../core/json.ts';
@@ -43,6 +43,7 @@ export function formatError(err: unknown): [number, string] {
   if (err instanceof HooksFailure) return [EXIT_FAILURE, `Failure: hooks general failure: ${arg(err, 0)}`];
   if (err instanceof JobQueueDrainError) return [EXIT_FAILURE, "Failure: the job queue is marked for drain and doesn't accept new requests"];
   if (err instanceof JobQueueFull) return [EXIT_FAILURE, "Failure: the job queue is full and doesn't accept new job submissions until old jobs are archived"];
+  if (err instanceof TagError) return [EXIT_FAILURE, `Failure: invalid tag(s) given:\n${arg(err, 0)}`];
   if (err instanceof ParameterError) return [EXIT_FAILURE, `Failure: unknown/wrong parameter name '${arg(err, 0)}'`];
   if (err instanceof TypeEnforcementError) return [EXIT_FAILURE, `Parameter Error: ${arg(err, 0)}`];
   if (err instanceof ResolverError) return [EXIT_FAILURE, `Failure: can't resolve hostname '${arg(err, 0)}'`];

@@ -28,6 +28,7 @@ export class ConfigurationError extends GanetiError {}
 export class RemoteError extends GanetiError {}
 export class SignatureError extends GanetiError {}
 export class ParameterError extends GanetiError {}
+export class TagError extends GanetiError {}
 export class OpExecError extends GanetiError {}
 export class OpCodeUnknown extends GanetiError {}
 export class JobLost extends GanetiError {}
@@ -79,7 +80,7 @@ const CLASSES: Record<string, new (...args: any[]) => GanetiError> = {
   TypeEnforcementError, CommandError, JobQueueError, JobQueueDrainError, LuxiError,
   QueryFilterParseError, ProtocolError, NoMasterError, TimeoutError, PermissionError,
   RequestError, RpcError, OpPrereqError, HooksAbort, JobQueueFull,
-  ConfigVersionMismatch, ResolverError,
+  ConfigVersionMismatch, ResolverError, TagError,
 };
 
 /** Encode any thrown value the way Ganeti puts errors on the wire. */
