@@ -12,6 +12,7 @@ import { generateJoinToken, openJoinRequest, openKey, validJoinToken } from '../
 import type { NodePaths } from '../util/paths.ts';
 import { RpcFail, type Handler, type NodeContext } from './context.ts';
 import { applyConfigUpdate, dropReplica, replaceConfig } from './config-replica.ts';
+import { copyFile, runCommand } from './commands.ts';
 
 /** This node's join token, created when the node has no key yet (0600). Null once joined. */
 export function ensureJoinToken(paths: NodePaths): string | null {
@@ -65,10 +66,6 @@ function removeClusterState(ctx: NodeContext): void {
   fs.rmSync(p.queueDir, { recursive: true, force: true });
 }
 
-const notYet: Handler = () => {
-  throw new RpcFail('not implemented yet');
-};
-
 export const MEMBERSHIP = {
   config_update: (ctx, args) => applyConfigUpdate(ctx, args),
 
@@ -109,6 +106,6 @@ export const MEMBERSHIP = {
     return 'Left the cluster';
   },
 
-  run_command: notYet,
-  copy_file: notYet,
+  run_command: runCommand,
+  copy_file: copyFile,
 } satisfies Record<string, Handler>;

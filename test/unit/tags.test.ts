@@ -118,12 +118,6 @@ test('OP_TAGS_SET / OP_TAGS_DEL: sorted tags, object serial bumped, upstream err
   await run(tagsDel, { kind: 'nodegroup', name: 'default', tags: ['web'] }, ctx);
   assert.deepEqual(data.nodegroups.g1.tags, ['prod']);
   assert.deepEqual(await run(tagsGet, { kind: 'node', name: 'node1.example.com' }, ctx), ['alpha', 'zeta']);
-
-  // A dry run checks everything and changes nothing.
-  const before = ctx.updates;
-  await run(tagsSet, { kind: 'cluster', name: '', tags: ['dry'], dry_run: true }, ctx);
-  assert.equal(ctx.updates, before);
-  assert.ok(!data.cluster.tags.includes('dry'));
 });
 
 test('OP_TAGS_SET: at most 4096 tags per object, and a refused set changes nothing', async () => {

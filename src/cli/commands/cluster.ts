@@ -1,25 +1,101 @@
 // gnt-cluster: cluster-wide administration.
-import { CONFIG_VERSION, EXPORT_VERSION, OS_API_VERSION, PROTOCOL_VERSION, RELEASE_VERSION, VCS_VERSION } from '../../core/constants.ts';
-import { ECODE, OpPrereqError } from '../../core/errors.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import {
+  CONFIG_VERSION, DEFAULT_NODED_PORT, EXPORT_VERSION, OS_API_VERSION, PROTOCOL_VERSION, RELEASE_VERSION, VCS_VERSION,
+} from '../../core/constants.ts';
+import { ECODE, OpPrereqError, ParameterError } from '../../core/errors.ts';
+import type { QueryResponse } from '../../core/query.ts';
 import { nodeEnv, nodePaths } from '../../util/paths.ts';
+import { loadKey } from '../../rpc/auth.ts';
+import { RpcClient, type RpcTarget } from '../../rpc/client.ts';
+import { RPC_ENCODING_NONE, RPC_ENCODING_ZLIB_BASE64 } from '../../rpc/procedures.ts';
+import {
+  BES_PARAMETER_COMPAT, DISK_DT_TYPES, forceDictType, HVS_PARAMETER_TYPES, ISPECS_PARAMETER_TYPES, ISPECS_PARAMETERS,
+  NDS_PARAMETER_TYPES, NICS_PARAMETER_TYPES, parseUnit,
+} from '../../master/cmdlib/cluster.ts';
+import { askUser } from '../confirm.ts';
+import { parseKeyValues } from '../keyvalue.ts';
 import { exitWith, toolMain, type Command, type CommandContext } from '../framework.ts';
 import { JOB_OPTIONS, submitAndWait } from '../jobs.ts';
+import type { OptionSpec } from '../parser.ts';
 import { ctime } from '../format/time.ts';
 import { parseTimespec } from '../timespec.ts';
 import { clusterInfoLines } from './cluster-info.ts';
 import { verifyCommands } from './cluster-verify.ts';
 import { searchTags, tagCommands } from './tags.ts';
 
-function parseKeyValues(text: string, what: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of text.split(/(?<!\\),/)) {
-    if (!part) continue;
-    const eq = part.indexOf('=');
-    if (eq <= 0) throw new OpPrereqError(`Invalid ${what} '${part}' (expected key=value)`, ECODE.INVAL);
-    out[part.slice(0, eq)] = part.slice(eq + 1).replace(/\\,/g, ',');
+// ---------------------------------------------------------------------------
+// key=value option syntax (spec/surface.md §0.7).
+
+/** utils.UnescapeAndSplit: split on sep, except where it is escaped with a backslash. */
+export function unescapeAndSplit(text: string, sep = ','): string[] {
+  const parts = text.split(sep);
+  const out: string[] = [];
+  while (parts.length) {
+    const e1 = parts.shift()!;
+    const backslashes = e1.length - e1.replace(/\\+$/, '').length;
+    if (backslashes % 2 === 1 && parts.length) {
+      parts.unshift(`${e1}${sep}${parts.shift()!}`);
+      continue;
+    }
+    out.push(e1);
   }
-  return out;
+  return out.map((v) => v.replace(/\\(.)/g, '$1'));
 }
+
+export type KeyValues = Record<string, string | boolean | null>;
+
+/** `k=v,flag,no_flag,-reset` (src/cli/keyvalue.ts): values stay strings until forceDictType. */
+const splitKeyVal = (option: string, data: string): KeyValues => parseKeyValues(data, `option ${option}`);
+
+/** `ident:k=v,...` (e.g. -H kvm:kernel_path=/x); `no_ident` / `-ident` remove a whole group. */
+export function splitIdentKeyVal(option: string, value: string): [string, KeyValues | false | null] {
+  const colon = value.indexOf(':');
+  const [ident, rest] = colon < 0 ? [value, ''] : [value.slice(0, colon), value.slice(colon + 1)];
+  if (ident.startsWith('no_') || (ident.startsWith('-') && !/^-\d/.test(ident))) {
+    if (rest) throw new ParameterError(`Cannot pass options when removing parameter groups: ${value}`);
+    return ident.startsWith('no_') ? [ident.slice(3), false] : [ident.slice(1), null];
+  }
+  return [ident, splitKeyVal(option, rest)];
+}
+
+/** Repeated ident options into one dict, later ones winning (upstream's dict(opts.hvparams)). */
+function identDict(option: string, values: string[]): Record<string, unknown> {
+  return Object.fromEntries(values.map((v) => splitIdentKeyVal(option, v)));
+}
+
+/** The yes/no options (upstream's "bool" option type). */
+function yesNo(value: string | null): boolean | null {
+  if (value === null) return null;
+  const v = value.toLowerCase();
+  if (v === 'false' || v === 'no') return false;
+  if (v === 'true' || v === 'yes') return true;
+  throw new ParameterError(`Invalid boolean value '${v}'`);
+}
+
+/** uidpool.ParseUidPool: "1000-2000,3000" → [[1000, 2000], [3000, 3000]], sorted. */
+export function parseUidPool(value: string): Array<[number, number]> {
+  const ranges: Array<[number, number]> = [];
+  const int = (s: string, which: string) => {
+    if (!/^\s*[-+]?\d+\s*$/.test(s)) {
+      throw new OpPrereqError(`Invalid user-id value for ${which} boundary of user-id range: invalid literal for int() with base 10: '${s}'`, ECODE.INVAL);
+    }
+    return Number.parseInt(s, 10);
+  };
+  for (const def of value.split(',')) {
+    if (!def) continue;
+    const bounds = def.split('-');
+    if (bounds.length > 2) {
+      throw new OpPrereqError(`Invalid user-id range definition. Only one hyphen allowed: [${bounds.map((b) => `'${b}'`).join(', ')}]`, ECODE.INVAL);
+    }
+    ranges.push([int(bounds[0], 'lower'), int(bounds[bounds.length - 1], 'higher')]);
+  }
+  return ranges.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+}
+
+const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
 
 const init: Command = {
   name: 'init',
@@ -47,7 +123,6 @@ const init: Command = {
     const env = nodeEnv();
     const paths = nodePaths(env.root);
     const o = ctx.opts;
-    const list = (v: unknown) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : undefined);
     const data = await buildInitialConfig(env, {
       clusterName: ctx.args[0],
       primaryIp: o.primary_ip ?? undefined,
@@ -57,7 +132,7 @@ const init: Command = {
       masterNetmask: o.master_netmask ?? undefined,
       enabledHypervisors: list(o.enabled_hypervisors),
       enabledDiskTemplates: list(o.enabled_disk_templates),
-      nicParams: o.nicparams ? parseKeyValues(o.nicparams, 'NIC parameter') : undefined,
+      nicParams: o.nicparams ? Object.fromEntries(Object.entries(splitKeyVal('-N', o.nicparams)).map(([k, v]) => [k, String(v)])) : undefined,
       candidatePoolSize: o.candidate_pool_size ?? undefined,
       macPrefix: o.mac_prefix ?? undefined,
       fileStorageDir: o.file_storage_dir ?? undefined,
@@ -202,24 +277,381 @@ const watcher: Command = {
   },
 };
 
+// ---------------------------------------------------------------------------
+// modify
+
+const ipolicyOptions: OptionSpec[] = [
+  { flags: ['--ipolicy-bounds-specs'], dest: 'ipolicy_bounds_specs', type: 'string', metavar: 'IPOLICY_BOUNDS_SPECS', help: 'Complete instance specs limits (min:k=v,.../max:k=v,...; several pairs separated by //)' },
+  { flags: ['--ipolicy-std-specs'], dest: 'ipolicy_std_specs', type: 'string', metavar: 'STDSPECS', help: 'Complete standard instance specs' },
+  { flags: ['--ipolicy-disk-templates'], dest: 'ipolicy_disk_templates', type: 'string', metavar: 'TEMPLATES', help: 'Comma-separated list of enabled disk templates' },
+  { flags: ['--ipolicy-vcpu-ratio'], dest: 'ipolicy_vcpu_ratio', type: 'float', metavar: 'RATIO', help: 'The maximum allowed vcpu-to-cpu ratio' },
+  { flags: ['--ipolicy-spindle-ratio'], dest: 'ipolicy_spindle_ratio', type: 'float', metavar: 'RATIO', help: 'The maximum allowed instances to spindle ratio' },
+];
+
+/** cli._ParseISpec: one instance spec, sizes with units, every value an integer. */
+function parseISpec(spec: KeyValues, keyname: string, required: boolean): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...spec };
+  for (const k of ['disk-size', 'memory-size']) {
+    if (k in out) {
+      try {
+        out[k] = parseUnit(out[k]);
+      } catch (err) {
+        throw new OpPrereqError(`Invalid parameter ${k} (${String(out[k])}) in ${keyname} instance specs: ${(err as Error).message}`, ECODE.INVAL);
+      }
+    }
+  }
+  forceDictType(out, ISPECS_PARAMETER_TYPES);
+  if (required) {
+    const missing = ISPECS_PARAMETERS.filter((p) => !(p in out));
+    if (missing.length) throw new OpPrereqError(`Missing parameters in ipolicy spec ${keyname}: ${missing.join(', ')}`, ECODE.INVAL);
+  }
+  return out;
+}
+
+/** cli.CreateIPolicyFromOpts for the cluster: only what was given. */
+function ipolicyFromOpts(o: Record<string, any>): Record<string, unknown> {
+  const ipolicy: Record<string, unknown> = {};
+  if (o.ipolicy_bounds_specs !== null) {
+    ipolicy.minmax = String(o.ipolicy_bounds_specs).split('//').map((pair) => {
+      const out: Record<string, unknown> = {};
+      for (const part of pair.split('/')) {
+        const [key, spec] = splitIdentKeyVal('--ipolicy-bounds-specs', part);
+        if (key !== 'min' && key !== 'max') throw new OpPrereqError(`Invalid key in bounds instance specifications: ${key}`, ECODE.INVAL);
+        out[key] = parseISpec(spec || {}, key, true);
+      }
+      return out;
+    });
+  }
+  if (o.ipolicy_std_specs !== null) ipolicy.std = parseISpec(splitKeyVal('--ipolicy-std-specs', o.ipolicy_std_specs), 'std', false);
+  if (o.ipolicy_disk_templates !== null) ipolicy['disk-templates'] = String(o.ipolicy_disk_templates).split(',').filter(Boolean);
+  if (o.ipolicy_vcpu_ratio !== null) ipolicy['vcpu-ratio'] = o.ipolicy_vcpu_ratio;
+  if (o.ipolicy_spindle_ratio !== null) ipolicy['spindle-ratio'] = o.ipolicy_spindle_ratio;
+  return ipolicy;
+}
+
 const modify: Command = {
   name: 'modify',
   usage: '[<opts>...]',
   description: 'Alters the parameters of the cluster',
   args: { min: 0, max: 0 },
   options: [
+    { flags: ['-f', '--force'], dest: 'force', help: 'Force the operation' },
+    { flags: ['-B', '--backend-parameters'], dest: 'beparams', type: 'string', metavar: 'PARAMS', help: 'Backend parameters' },
     { flags: ['-C', '--candidate-pool-size'], dest: 'candidate_pool_size', type: 'int', metavar: 'SIZE', help: 'Set the candidate pool size' },
     { flags: ['--max-running-jobs'], dest: 'max_running_jobs', type: 'int', metavar: 'COUNT', help: 'The maximal number of jobs running simultaneously' },
     { flags: ['--max-tracked-jobs'], dest: 'max_tracked_jobs', type: 'int', metavar: 'COUNT', help: 'The maximal number of jobs tracked by the scheduler' },
-    { flags: ['-f', '--force'], dest: 'force', help: 'Force the operation' },
+    { flags: ['--enabled-hypervisors'], dest: 'enabled_hypervisors', type: 'string', metavar: 'HYPERVISORS', help: 'Comma-separated list of hypervisors' },
+    { flags: ['-H', '--hypervisor-parameters'], dest: 'hvparams', type: 'append', metavar: 'HVNAME:PARAMS', help: 'Hypervisor and hypervisor options, in the format hypervisor:option=value,option=value,...' },
+    { flags: ['-m', '--mac-prefix'], dest: 'mac_prefix', type: 'string', metavar: 'PREFIX', help: 'Specify the mac prefix for the instance IP addresses, in the format XX:XX:XX' },
+    { flags: ['--master-netdev'], dest: 'master_netdev', type: 'string', metavar: 'NETDEV', help: 'Specify the node interface (cluster-wide) on which the master IP address will be added (cluster init default: xen-br0)' },
+    { flags: ['--master-netmask'], dest: 'master_netmask', type: 'string', metavar: 'NETMASK', help: 'Specify the netmask of the master IP' },
+    { flags: ['-N', '--nic-parameters'], dest: 'nicparams', type: 'string', metavar: 'PARAMS', help: 'NIC parameters' },
+    { flags: ['--maintain-node-health'], dest: 'maintain_node_health', type: 'string', metavar: '<yes|no>', help: 'Configure the cluster to automatically maintain node health, by shutting down unknown instances, shutting down unknown DRBD devices, etc.' },
+    { flags: ['--uid-pool'], dest: 'uid_pool', type: 'string', metavar: 'UID-POOL', help: 'A list of user-ids or user-id ranges separated by commas' },
+    { flags: ['--add-uids'], dest: 'add_uids', type: 'string', metavar: 'UID-POOL', help: 'A list of user-ids or user-id ranges separated by commas, to be added to the user-id pool' },
+    { flags: ['--remove-uids'], dest: 'remove_uids', type: 'string', metavar: 'UID-POOL', help: 'A list of user-ids or user-id ranges separated by commas, to be removed from the user-id pool' },
+    { flags: ['-I', '--default-iallocator'], dest: 'default_iallocator', type: 'string', metavar: 'DEFAULT_IALLOCATOR', help: 'Set the default instance allocator plugin' },
+    { flags: ['--default-iallocator-params'], dest: 'default_iallocator_params', type: 'string', metavar: 'PARAMS', help: 'Set the default instance allocator plugin parameters' },
+    { flags: ['--reserved-lvs'], dest: 'reserved_lvs', type: 'string', metavar: 'RESERVEDLVS', help: 'A comma-separated list of reserved logical volumes names, that will be ignored by cluster verify' },
+    { flags: ['--prealloc-wipe-disks'], dest: 'prealloc_wipe_disks', type: 'string', metavar: '<yes|no>', help: 'Wipe disks prior to instance creation' },
+    { flags: ['--node-parameters'], dest: 'ndparams', type: 'string', metavar: 'PARAMS', help: 'Node parameters' },
+    { flags: ['--use-external-mip-script'], dest: 'use_external_mip_script', type: 'string', metavar: '<yes|no>', help: 'Specify whether to run a user-provided script for the master IP address turnup and turndown operations' },
+    { flags: ['-D', '--disk-parameters'], dest: 'diskparams', type: 'append', metavar: 'TEMPLATE:PARAMS', help: 'Disk template parameters, in the format template:option=value,option=value,...' },
+    { flags: ['--enabled-disk-templates'], dest: 'enabled_disk_templates', type: 'string', metavar: 'TEMPLATES', help: 'Comma-separated list of disk templates' },
+    { flags: ['--modify-etc-hosts'], dest: 'modify_etc_hosts', type: 'string', metavar: '<yes|no>', help: 'Defines whether the cluster should autonomously modify and keep in sync the /etc/hosts file of the nodes' },
+    { flags: ['--user-shutdown'], dest: 'enabled_user_shutdown', type: 'string', metavar: '<yes|no>', help: 'Whether user shutdown is enabled' },
+    { flags: ['--file-storage-dir'], dest: 'file_storage_dir', type: 'string', metavar: 'DIR', help: 'Specify the default directory (cluster-wide) for storing the file-based disks' },
+    { flags: ['--shared-file-storage-dir'], dest: 'shared_file_storage_dir', type: 'string', metavar: 'SHAREDDIR', help: 'Specify the default directory (cluster-wide) for storing the shared file-based disks' },
+    { flags: ['--compression-tools'], dest: 'compression_tools', type: 'string', metavar: 'TOOLS', help: 'Comma-separated list of compression tools which are allowed to be used by Ganeti in various operations' },
+    ...ipolicyOptions,
     ...JOB_OPTIONS,
   ],
   async run(ctx) {
-    const op: Record<string, unknown> = { OP_ID: 'OP_CLUSTER_SET_PARAMS', force: Boolean(ctx.opts.force) };
-    for (const k of ['candidate_pool_size', 'max_running_jobs', 'max_tracked_jobs']) if (ctx.opts[k] !== null) op[k] = ctx.opts[k];
+    const o = ctx.opts;
+    const hv = (o.hvparams as string[]) ?? [];
+    const dp = (o.diskparams as string[]) ?? [];
+    const anyGiven = o.enabled_hypervisors || hv.length || o.beparams || o.nicparams || o.ndparams !== null || dp.length ||
+      ['candidate_pool_size', 'max_running_jobs', 'max_tracked_jobs', 'uid_pool', 'maintain_node_health', 'add_uids', 'remove_uids',
+        'default_iallocator', 'default_iallocator_params', 'reserved_lvs', 'mac_prefix', 'master_netdev', 'master_netmask',
+        'use_external_mip_script', 'prealloc_wipe_disks', 'ipolicy_bounds_specs', 'ipolicy_std_specs', 'ipolicy_disk_templates',
+        'ipolicy_vcpu_ratio', 'ipolicy_spindle_ratio', 'modify_etc_hosts', 'file_storage_dir', 'shared_file_storage_dir',
+        'compression_tools', 'enabled_user_shutdown'].some((k) => o[k] !== null) ||
+      o.enabled_disk_templates;
+    if (!anyGiven) {
+      ctx.err('Please give at least one of the parameters.\n');
+      return 1;
+    }
+    // The parameter dicts are checked and converted here already, as upstream's client does.
+    const hvparams = identDict('--hypervisor-parameters', hv);
+    for (const params of Object.values(hvparams)) forceDictType(params, HVS_PARAMETER_TYPES);
+    const diskparams = identDict('--disk-parameters', dp);
+    for (const params of Object.values(diskparams)) forceDictType(params, DISK_DT_TYPES);
+    const beparams = o.beparams ? splitKeyVal('--backend-parameters', o.beparams) : {};
+    forceDictType(beparams, BES_PARAMETER_COMPAT);
+    const nicparams = o.nicparams ? splitKeyVal('--nic-parameters', o.nicparams) : {};
+    forceDictType(nicparams, NICS_PARAMETER_TYPES);
+    let ndparams: KeyValues | null = null;
+    if (o.ndparams !== null) {
+      ndparams = splitKeyVal('--node-parameters', o.ndparams);
+      forceDictType(ndparams, NDS_PARAMETER_TYPES);
+    }
+    let masterNetmask: number | null = null;
+    if (o.master_netmask !== null) {
+      if (!/^\s*[-+]?\d+\s*$/.test(o.master_netmask)) {
+        ctx.err('The --master-netmask option expects an int parameter.\n');
+        return 1;
+      }
+      masterNetmask = Number.parseInt(o.master_netmask, 10);
+    }
+    let reservedLvs: string[] | null = null;
+    if (o.reserved_lvs !== null) reservedLvs = o.reserved_lvs === '' ? [] : unescapeAndSplit(o.reserved_lvs);
+    let compressionTools: string[] | null = null;
+    if (o.compression_tools !== null) {
+      compressionTools = String(o.compression_tools).split(',').filter(Boolean);
+      if (compressionTools.length === 1 && compressionTools[0].toLowerCase() === 'default') compressionTools = ['gzip', 'gzip-fast', 'gzip-slow'];
+    }
+    const op: Record<string, unknown> = {
+      OP_ID: 'OP_CLUSTER_SET_PARAMS',
+      force: Boolean(o.force),
+      enabled_hypervisors: o.enabled_hypervisors !== null ? String(o.enabled_hypervisors).split(',') : null,
+      hvparams,
+      beparams,
+      nicparams,
+      ndparams,
+      diskparams,
+      ipolicy: ipolicyFromOpts(o),
+      candidate_pool_size: o.candidate_pool_size,
+      max_running_jobs: o.max_running_jobs,
+      max_tracked_jobs: o.max_tracked_jobs,
+      maintain_node_health: yesNo(o.maintain_node_health),
+      modify_etc_hosts: yesNo(o.modify_etc_hosts),
+      uid_pool: o.uid_pool !== null ? parseUidPool(o.uid_pool) : null,
+      add_uids: o.add_uids !== null ? parseUidPool(o.add_uids) : null,
+      remove_uids: o.remove_uids !== null ? parseUidPool(o.remove_uids) : null,
+      default_iallocator: o.default_iallocator,
+      default_iallocator_params: o.default_iallocator_params !== null ? splitKeyVal('--default-iallocator-params', o.default_iallocator_params) : null,
+      prealloc_wipe_disks: yesNo(o.prealloc_wipe_disks),
+      mac_prefix: o.mac_prefix,
+      master_netdev: o.master_netdev,
+      master_netmask: masterNetmask,
+      reserved_lvs: reservedLvs,
+      use_external_mip_script: yesNo(o.use_external_mip_script),
+      enabled_disk_templates: o.enabled_disk_templates ? String(o.enabled_disk_templates).split(',') : null,
+      file_storage_dir: o.file_storage_dir,
+      shared_file_storage_dir: o.shared_file_storage_dir,
+      compression_tools: compressionTools,
+      enabled_user_shutdown: yesNo(o.enabled_user_shutdown),
+    };
+    // Absent rather than null: the opcode table fills in its defaults.
+    for (const [k, v] of Object.entries(op)) if (v === null) delete op[k];
     await submitAndWait(ctx, [op]);
     return 0;
   },
 };
 
-export const main = toolMain('gnt-cluster', [destroy, getmaster, info, init, modify, queue, version, watcher, ...verifyCommands, ...tagCommands('cluster'), ...searchTags]);
+// ---------------------------------------------------------------------------
+// rename, redist-conf
+
+const rename: Command = {
+  name: 'rename',
+  usage: '<new-name>',
+  description: 'Rename the cluster',
+  args: { min: 1, max: 1 },
+  options: [{ flags: ['-f', '--force'], dest: 'force', help: 'Do not ask for confirmation' }, ...JOB_OPTIONS.filter((opt) => opt.dest === 'dry_run')],
+  async run(ctx) {
+    const client = await ctx.client();
+    const [clusterName] = (await client.call('QueryConfigValues', [['cluster_name']])) as [string];
+    const newName = ctx.args[0];
+    if (!ctx.opts.force) {
+      const question = `This will rename the cluster from '${clusterName}' to '${newName}'. If you are connected over the network to the cluster name, the operation is very dangerous as the IP address will be removed from the node and the change may not go through. Continue?`;
+      if (!(await askUser(question))) return 1;
+    }
+    const [result] = await submitAndWait(ctx, [{ OP_ID: 'OP_CLUSTER_RENAME', name: newName }]);
+    if (result) ctx.out(`Cluster renamed from '${clusterName}' to '${String(result)}'\n`);
+    return 0;
+  },
+};
+
+const redistConf: Command = {
+  name: 'redist-conf',
+  usage: '',
+  description: 'Forces a push of the configuration file and ssconf files to the nodes in the cluster',
+  args: { min: 0, max: 0 },
+  options: [{ flags: ['--yes-do-it', '--ya-rly'], dest: 'yes_do_it', help: 'Submit even if the queue is drained' }, ...JOB_OPTIONS],
+  async run(ctx) {
+    const op = { OP_ID: 'OP_CLUSTER_REDIST_CONF' };
+    if (ctx.opts.yes_do_it) {
+      // Upstream's SubmitOpCodeToDrainedQueue: submitted past the drain flag and followed.
+      const { prepareOpcode, pollJob } = await import('../jobs.ts');
+      const client = await ctx.client();
+      const id = Number(await client.call('SubmitJobToDrainedQueue', [[prepareOpcode(ctx, op)]]));
+      await pollJob(client, id, ctx);
+    } else {
+      await submitAndWait(ctx, [op]);
+    }
+    return 0;
+  },
+};
+
+// ---------------------------------------------------------------------------
+// command, copyfile: upstream runs ssh/scp from the master; here the master's CLI (root,
+// holding the cluster key) sends authenticated node RPCs, to all nodes in parallel.
+
+interface NodeRow {
+  name: string;
+  pip: string;
+  offline: boolean;
+  group: string;
+  groupUuid: string;
+  master: boolean;
+}
+
+const NODE_OPTIONS: OptionSpec[] = [
+  { flags: ['-n', '--node'], dest: 'nodes', type: 'append', metavar: '<node>', help: 'Node to run the command on (can be given multiple times; default: all nodes)' },
+  { flags: ['-g', '--node-group'], dest: 'nodegroup', type: 'string', metavar: '<nodegroup>', help: 'Node group (name or uuid)' },
+];
+
+/** Python's "nice sort": digit runs compare as numbers (node2 before node10). */
+function niceKey(name: string): Array<string | number> {
+  return name.split(/(\d+)/).map((p, i) => (i % 2 ? Number(p) : p));
+}
+function niceCompare(a: string, b: string): number {
+  const [ka, kb] = [niceKey(a), niceKey(b)];
+  for (let i = 0; i < Math.min(ka.length, kb.length); i++) {
+    if (ka[i] === kb[i]) continue;
+    return typeof ka[i] === 'number' && typeof kb[i] === 'number' ? (ka[i] as number) - (kb[i] as number) : String(ka[i]) < String(kb[i]) ? -1 : 1;
+  }
+  return ka.length - kb.length;
+}
+
+/** cli.GetOnlineNodes: the selected nodes, offline ones skipped with a note on stderr. */
+async function onlineNodes(ctx: CommandContext, opts: { filterMaster: boolean }): Promise<NodeRow[]> {
+  const fields = ['name', 'pip', 'offline', 'group', 'group.uuid', 'master'];
+  const response = (await (await ctx.client()).call('Query', ['node', fields, null])) as QueryResponse;
+  let rows: NodeRow[] = response.data.map((r) => {
+    const v = r.map(([, value]) => value);
+    return { name: String(v[0]), pip: String(v[1]), offline: Boolean(v[2]), group: String(v[3]), groupUuid: String(v[4]), master: Boolean(v[5]) };
+  }).sort((a, b) => niceCompare(a.name, b.name));
+  const wanted = (ctx.opts.nodes as string[]) ?? [];
+  if (wanted.length) {
+    const picked = new Set<NodeRow>();
+    for (const w of wanted) {
+      const exact = rows.find((r) => r.name === w);
+      const short = rows.filter((r) => r.name.split('.')[0] === w);
+      const row = exact ?? (short.length === 1 ? short[0] : undefined);
+      if (!row) throw new OpPrereqError(`Node name ${w} not found`, ECODE.NOENT);
+      picked.add(row);
+    }
+    rows = rows.filter((r) => picked.has(r));
+  }
+  if (ctx.opts.nodegroup !== null) rows = rows.filter((r) => r.group === ctx.opts.nodegroup || r.groupUuid === ctx.opts.nodegroup);
+  if (opts.filterMaster) rows = rows.filter((r) => !r.master);
+  const offline = rows.filter((r) => r.offline);
+  if (offline.length) ctx.err(`Note: skipping offline node(s): ${offline.map((r) => r.name).join(', ')}\n`);
+  return rows.filter((r) => !r.offline);
+}
+
+/** The RPC client of the master's operator: signs with the cluster key (root only). */
+function operatorRpc(): RpcClient {
+  const file = nodePaths().clusterKey;
+  let key: Uint8Array;
+  try {
+    key = loadKey(file, 'cluster key');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    const why = e.code === 'EACCES' ? 'permission denied (run this command as root)' : e.code === 'ENOENT' ? 'not found (run this command on the master node)' : e.message;
+    exitWith(`Cannot read the cluster key ${file}: ${why}`);
+  }
+  return new RpcClient(() => key);
+}
+
+const target = (r: NodeRow): RpcTarget => ({ name: r.name, address: r.pip, port: DEFAULT_NODED_PORT });
+
+const command: Command = {
+  name: 'command',
+  usage: '[-n <node-name>...] <command>',
+  description: 'Runs a command on all (or only some) nodes',
+  args: { min: 1, max: null },
+  options: [
+    ...NODE_OPTIONS,
+    { flags: ['-M', '--show-machine-names'], dest: 'show_machine_names', help: 'Add machine name to command output' },
+    { flags: ['--failure-only'], dest: 'failure_only', help: 'Display output only for failed nodes' },
+  ],
+  async run(ctx) {
+    const cmd = ctx.args.join(' ');
+    const nodes = await onlineNodes(ctx, { filterMaster: false });
+    // The master last, as upstream (a command that restarts daemons hits it at the end).
+    const ordered = [...nodes.filter((n) => !n.master), ...nodes.filter((n) => n.master)];
+    const rpc = operatorRpc();
+    try {
+      const results = await rpc.callMany(ordered.map(target), 'run_command', [cmd]);
+      for (const node of ordered) {
+        const r = results.get(node.name)!;
+        // An unreachable node reads like a failed ssh: exit code 255 and the error as output.
+        const { exit_code: code, output } = r.ok ? (r.payload as { exit_code: number; output: string }) : { exit_code: 255, output: `${r.error}\n` };
+        if (ctx.opts.failure_only && code === 0) continue;
+        ctx.out('------------------------------------------------\n');
+        if (ctx.opts.show_machine_names) {
+          for (const line of output.split(/\r?\n/).slice(0, output.endsWith('\n') ? -1 : undefined)) ctx.out(`${node.name}: ${line}\n`);
+        } else {
+          ctx.out(`node: ${node.name}\n${output}\n`);
+        }
+        ctx.out(`return code = ${code}\n`);
+      }
+    } finally {
+      rpc.close();
+    }
+    return 0;
+  },
+};
+
+/** An absolute path on the master as every node sees it (relative to the node's root). */
+function clusterPath(file: string): string {
+  const root = nodeEnv().root;
+  if (root === '/') return file;
+  const rel = path.relative(root, file);
+  return rel.startsWith('..') || path.isAbsolute(rel) ? file : `/${rel}`;
+}
+
+/** The file as an RPC blob; binary content travels zlib+base64 so no byte is changed. */
+function fileBlob(data: Buffer): [number, string] {
+  const text = data.toString('utf8');
+  if (data.length < 512 && Buffer.from(text, 'utf8').equals(data)) return [RPC_ENCODING_NONE, text];
+  return [RPC_ENCODING_ZLIB_BASE64, zlib.deflateSync(data, { level: 3 }).toString('base64')];
+}
+
+const copyfile: Command = {
+  name: 'copyfile',
+  usage: '[-n <node-name>...] <filename>',
+  description: 'Copies a file to all (or only some) nodes',
+  args: { min: 1, max: 1 },
+  options: [
+    ...NODE_OPTIONS,
+    { flags: ['--use-replication-network'], dest: 'use_replication_network', help: 'Whether to use the replication network for talking to the nodes' },
+  ],
+  async run(ctx) {
+    const filename = path.resolve(ctx.args[0]);
+    if (!fs.existsSync(filename)) throw new OpPrereqError(`No such filename '${filename}'`, ECODE.INVAL);
+    const nodes = await onlineNodes(ctx, { filterMaster: true });
+    if (nodes.length === 0) return 0;
+    const st = fs.statSync(filename);
+    if (!st.isFile()) {
+      for (const n of nodes) ctx.err(`Copy of file ${filename} to node ${n.name} failed: not a regular file\n`);
+      return 0;
+    }
+    const rpc = operatorRpc();
+    try {
+      const args = [clusterPath(filename), fileBlob(fs.readFileSync(filename)), st.mode & 0o7777];
+      const results = await rpc.callMany(nodes.map(target), 'copy_file', args);
+      for (const n of nodes) {
+        const r = results.get(n.name)!;
+        if (!r.ok) ctx.err(`Copy of file ${filename} to node ${n.name} failed: ${r.error}\n`);
+      }
+    } finally {
+      rpc.close();
+    }
+    return 0;
+  },
+};
+
+export const main = toolMain('gnt-cluster', [command, copyfile, destroy, getmaster, info, init, modify, queue, redistConf, rename, version, watcher, ...verifyCommands, ...tagCommands('cluster'), ...searchTags]);

@@ -102,8 +102,9 @@ export const add: Command = {
   async run(ctx) {
     const name = ctx.args[0];
     const client = await ctx.client();
-    const known = (await client.call('Query', ['node', ['name', 'pip'], ['=', 'name', name]])) as { data: Array<Array<[number, unknown]>> };
-    const existing = known.data[0];
+    // All nodes, not a name filter: a query naming an unknown node is an error.
+    const known = (await client.call('Query', ['node', ['name', 'pip'], null])) as { data: Array<Array<[number, unknown]>> };
+    const existing = known.data.find((row) => row[0][1] === name);
     if (existing && !ctx.opts.readd) throw new OpPrereqError(`Node ${name} is already in the configuration`, ECODE.EXISTS);
     const primaryIp = (ctx.opts.primary_ip as string | null) ?? (existing ? String(existing[1][1]) : await resolveHost(name));
     if (!primaryIp) throw new OpPrereqError(`Cannot resolve node name '${name}'; give its address with --primary-ip`, ECODE.RESOLVER);

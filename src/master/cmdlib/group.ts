@@ -219,7 +219,6 @@ export function groupAdd(op: OpInput, ctx: LUContext): LogicalUnit {
       return { path: 'group-add', type: 'GROUP', env: { GROUP_NAME: name }, preNodes: [master], postNodes: [master] };
     },
     async exec() {
-      if (op.dry_run) return null;
       const group: NodeGroupObject = {
         uuid,
         name,
@@ -304,7 +303,6 @@ export function groupAssignNodes(op: OpInput, ctx: LUContext): LogicalUnit {
       }
     },
     async exec() {
-      if (op.dry_run) return null;
       await ctx.config.update((tx) => {
         const data = tx.data;
         const target = data.nodegroups[uuid];
@@ -382,7 +380,6 @@ export function groupSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
       };
     },
     async exec() {
-      if (op.dry_run) return null;
       const result: Array<[string, string]> = [];
       await ctx.config.update((tx) => {
         const group = tx.data.nodegroups[uuid];
@@ -426,7 +423,6 @@ export function groupRemove(op: OpInput, ctx: LUContext): LogicalUnit {
       return { path: 'group-remove', type: 'GROUP', env: { GROUP_NAME: name }, preNodes: [master], postNodes: [master] };
     },
     async exec() {
-      if (op.dry_run) return null;
       await ctx.config.update((tx) => {
         if (!tx.data.nodegroups[uuid]) throw new OpExecError(`Group '${name}' with UUID ${uuid} disappeared`);
         tx.remove('nodegroups', uuid);
@@ -461,7 +457,6 @@ export function groupRename(op: OpInput, ctx: LUContext): LogicalUnit {
       return { path: 'group-rename', type: 'GROUP', env: { OLD_NAME: name, NEW_NAME: newName }, preNodes: nodes, postNodes: nodes };
     },
     async exec() {
-      if (op.dry_run) return null;
       await ctx.config.update((tx) => {
         const group = groupObject(ctx, uuid, name);
         group.name = newName;

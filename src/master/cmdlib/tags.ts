@@ -136,7 +136,6 @@ export function tagsSet(op: OpInput, ctx: LUContext): LogicalUnit {
       for (const tag of tags) validateTag(tag);
     },
     async exec() {
-      if (op.dry_run) return null;
       const obj = base.target();
       const next = new Set(tagsOf(obj));
       for (const tag of tags) {
@@ -170,7 +169,6 @@ export function tagsDel(op: OpInput, ctx: LUContext): LogicalUnit {
       }
     },
     async exec() {
-      if (op.dry_run) return null;
       const obj = base.target();
       const gone = new Set(tags);
       await ctx.config.update((tx) => {

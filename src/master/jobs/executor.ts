@@ -184,6 +184,14 @@ export class JobExecutor {
       // there too), post only after a successful exec, config-update whatever exec did.
       const hooks = new HooksMaster(ctx, op.input.OP_ID, lu, op.input.dry_run === true);
       await hooks.pre(signal);
+      if (op.input.dry_run === true) {
+        // As upstream: the checks and the pre hooks only; nothing is executed or written.
+        ctx.feedback(' - INFO: dry-run mode requested, not actually executing the operation');
+        op.result = null;
+        op.status = 'success';
+        op.end_timestamp = splitTime();
+        return 'success';
+      }
       try {
         op.result = (await lu.exec()) ?? null;
         op.result = (await hooks.post(op.result, signal)) ?? null;
