@@ -5,7 +5,7 @@ import { RpcClient, type RpcResult } from '../rpc/client.ts';
 import { loadKey } from '../rpc/auth.ts';
 import type { Logger } from '../util/log.ts';
 import type { NodePaths } from '../util/paths.ts';
-import { ConfigStore } from './config/store.ts';
+import { ConfigStore, type Section } from './config/store.ts';
 import { JobQueue } from './jobs/queue.ts';
 import { JobExecutor } from './jobs/executor.ts';
 import { LockManager, type Level } from './locking/manager.ts';
@@ -15,6 +15,13 @@ import { rpcTarget, type MasterServices } from './cmdlib/base.ts';
 import { Replicator } from './replication.ts';
 import type { NodeObject } from './config/model.ts';
 import type { OpInput } from '../core/opcodes.ts';
+
+const BGL = ['BGL'];
+const NAL = ['NAL'];
+/** The configuration section whose objects are the locks of a level. */
+const LEVEL_SECTIONS: Record<Exclude<Level, 'cluster' | 'node-alloc'>, Section> = {
+  node: 'nodes', 'node-res': 'nodes', nodegroup: 'nodegroups', instance: 'instances', network: 'networks',
+};
 
 export class StartupError extends Error {
   readonly exitCode: number;
@@ -68,18 +75,22 @@ export class Master implements MasterServices {
     return this.secretKey;
   }
 
-  /** The current members of each lock level. */
+  private lockNameCache = new Map<Level, { version: number; names: string[] }>();
+
+  /**
+   * The current members of each lock level: the same array while no object of the level
+   * was added or removed, so that the lock manager sorts a 10,000-instance level once.
+   */
   private lockNames(level: Level): string[] {
-    const d = this.config.data;
-    switch (level) {
-      case 'cluster': return ['BGL'];
-      case 'node-alloc': return ['NAL'];
-      case 'node':
-      case 'node-res': return Object.keys(d.nodes);
-      case 'nodegroup': return Object.keys(d.nodegroups);
-      case 'instance': return Object.keys(d.instances);
-      case 'network': return Object.keys(d.networks);
-    }
+    if (level === 'cluster') return BGL;
+    if (level === 'node-alloc') return NAL;
+    const section = LEVEL_SECTIONS[level];
+    const version = this.config.membershipVersion(section);
+    const hit = this.lockNameCache.get(level);
+    if (hit?.version === version) return hit.names;
+    const names = Object.keys(this.config.data[section]);
+    this.lockNameCache.set(level, { version, names });
+    return names;
   }
 
   get socketPaths(): string[] {

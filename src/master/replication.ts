@@ -1,8 +1,8 @@
 // Replication from the master: configuration changes and job-queue files to the other
 // master candidates, ssconf to every online node, and the seeding of a node that just
-// became a candidate. Each candidate has one ordered channel, so it never sees an older
-// state after a newer one; a candidate that missed a change gets the whole configuration
-// next time. Failures are logged and never block the master (upstream's behaviour: the
+// became a candidate. Each candidate has one ordered channel (a configuration lane and a
+// queue lane), so it never sees an older state after a newer one; a candidate that missed
+// a change gets the whole configuration next time. Failures are logged and never block the master (upstream's behaviour: the
 // write is not rolled back; `gnt-cluster verify` reports differing copies).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,14 +14,18 @@ import type { Logger } from '../util/log.ts';
 import type { NodePaths } from '../util/paths.ts';
 import type { ConfigStore } from './config/store.ts';
 import type { NodeObject } from './config/model.ts';
-import { ssconfValues } from './config/ssconf.ts';
+import { niceSort, ssconfValues } from './config/ssconf.ts';
 import type { StoreChange } from './jobs/store.ts';
 import { rpcTarget } from './cmdlib/base.ts';
 
+/** Configuration and queue work are ordered each in its own lane, so a change need not wait for job files. */
+type Lane = 'config' | 'queue' | 'both';
+
 interface Channel {
-  /** The work sent to this candidate so far, in order. */
-  tail: Promise<void>;
-  /** It missed a configuration change: send it the whole configuration. */
+  /** The work sent to this candidate so far, in order, per lane. */
+  config: Promise<void>;
+  queue: Promise<void>;
+  /** It missed a configuration change (or this master just started): send it the whole configuration. */
   needsFullConfig: boolean;
 }
 
@@ -52,17 +56,21 @@ export class Replicator {
   private channel(name: string): Channel {
     let c = this.channels.get(name);
     if (!c) {
-      c = { tail: Promise.resolve(), needsFullConfig: false };
+      // A candidate's replica is trusted only after one whole upload from this master:
+      // it may hold a change this master lost in a crash before its own fdatasync.
+      c = { config: Promise.resolve(), queue: Promise.resolve(), needsFullConfig: true };
       this.channels.set(name, c);
     }
     return c;
   }
 
-  /** Queue work for one candidate after everything sent to it before. */
-  private send(target: RpcTarget, what: string, work: (c: Channel) => Promise<void>): Promise<void> {
+  /** Queue work for one candidate after everything sent to it before in its lane (both: after all of it). */
+  private send(target: RpcTarget, lane: Lane, what: string, work: (c: Channel) => Promise<void>): Promise<void> {
     const c = this.channel(target.name);
-    const next = c.tail.then(() => work(c)).catch((err) => this.log.error({ node: target.name, err: String(err) }, `${what} failed`));
-    c.tail = next;
+    const before = lane === 'both' ? Promise.all([c.config, c.queue]) : c[lane];
+    const next = before.then(() => work(c)).catch((err) => this.log.error({ node: target.name, err: String(err) }, `${what} failed`));
+    if (lane !== 'queue') c.config = next;
+    if (lane !== 'config') c.queue = next;
     return next;
   }
 
@@ -88,7 +96,7 @@ export class Replicator {
 
   /** After each committed configuration change: the candidates, then ssconf where it changed. */
   async configChanged(delta: ConfigDelta): Promise<void> {
-    await Promise.all(this.candidates().map((t) => this.send(t, 'configuration replication', async (c) => {
+    await Promise.all(this.candidates().map((t) => this.send(t, 'config', 'configuration replication', async (c) => {
       if (!c.needsFullConfig) {
         const r = await this.rpc.call(t, 'config_update', [delta]);
         if (r.ok && r.payload === true) return;
@@ -101,29 +109,43 @@ export class Replicator {
     if (this.ssconfMayChange(delta)) await this.distributeSsconf(false);
   }
 
-  /** Instance names as ssconf last saw them: most instance changes leave ssconf alone. */
+  /** Instance names by uuid and their sorted list as ssconf last saw them (null: to be rebuilt). */
   private instanceNames = new Map<string, string>();
+  private instanceList: string[] | null = null;
 
-  /** Whether a change can touch ssconf: cheap, so that a 10,000-instance ssconf is not rebuilt for nothing. */
+  /**
+   * Whether a change can touch ssconf. Cheap, so that a 10,000-instance ssconf is not
+   * rebuilt for a change that leaves it alone; the instance list is rebuilt only when an
+   * instance is added, removed or renamed.
+   */
   private ssconfMayChange(delta: ConfigDelta): boolean {
-    if (delta.cluster) return true;
-    let changed = false;
+    let changed = Boolean(delta.cluster);
     for (const [section, obj] of delta.set ?? []) {
       if (section === 'instances') {
-        if (this.instanceNames.get(obj.uuid) !== obj.name) changed = true;
+        if (this.instanceNames.get(obj.uuid) !== obj.name) this.instanceList = null;
       } else if (section !== 'disks') {
         changed = true;
       }
     }
-    return changed || (delta.del ?? []).some(([section]) => section !== 'disks');
+    for (const [section] of delta.del ?? []) {
+      if (section === 'instances') this.instanceList = null;
+      else if (section !== 'disks') changed = true;
+    }
+    return changed || this.instanceList === null;
   }
 
   /** ssconf to every online node: always when forced, else only when the values changed. */
   async distributeSsconf(force: boolean): Promise<Array<{ node: string; error: string }>> {
-    const values = ssconfValues(this.config.data);
-    this.instanceNames = new Map(Object.values(this.config.data.instances).map((i) => [i.uuid, i.name]));
-    const text = JSON.stringify(values);
-    if (!force && text === this.lastSsconf) return [];
+    const rebuilt = this.instanceList === null;
+    if (rebuilt) {
+      const instances = Object.values(this.config.data.instances);
+      this.instanceNames = new Map(instances.map((i) => [i.uuid, i.name]));
+      this.instanceList = niceSort(instances.map((i) => i.name));
+    }
+    const values = ssconfValues(this.config.data, this.instanceList!);
+    // Compared without the instance list, which changed exactly when it was rebuilt.
+    const text = JSON.stringify({ ...values, instance_list: null });
+    if (!force && !rebuilt && text === this.lastSsconf) return [];
     this.lastSsconf = text;
     const targets = this.config.nodes().filter((n) => !n.offline).map(rpcTarget);
     const failed = this.warnFailed((await this.rpc.callMany(targets, 'write_ssconf_files', [values])).values(), 'writing the ssconf files');
@@ -135,7 +157,7 @@ export class Replicator {
   /** gnt-cluster redist-conf: the whole configuration to every candidate, ssconf to every node. */
   async redistribute(): Promise<Array<{ node: string; error: string }>> {
     const failed: Array<{ node: string; error: string }> = [];
-    await Promise.all(this.candidates().map((t) => this.send(t, 'configuration upload', async (c) => {
+    await Promise.all(this.candidates().map((t) => this.send(t, 'config', 'configuration upload', async (c) => {
       const r = await this.uploadConfig(t);
       c.needsFullConfig = !r.ok;
       if (!r.ok) failed.push({ node: t.name, error: r.error });
@@ -152,7 +174,7 @@ export class Replicator {
     const target = rpcTarget(node);
     if (target.offline) return;
     let error: string | null = null;
-    await this.send(target, 'candidate seeding', async (c) => {
+    await this.send(target, 'both', 'candidate seeding', async (c) => {
       const secret = this.clusterSecret();
       const steps: Array<() => Promise<RpcResult>> = [
         () => this.rpc.call(target, 'set_cluster_key', [sealKey(secret, deriveNodeKey(secret, node.name))]),
@@ -183,7 +205,7 @@ export class Replicator {
   async demote(node: NodeObject): Promise<void> {
     const target = rpcTarget(node);
     if (target.offline) return;
-    await this.send(target, 'candidate demotion', async () => {
+    await this.send(target, 'both', 'candidate demotion', async () => {
       const r = await this.rpc.call(target, 'node_demote_from_mc', []);
       if (!r.ok) this.log.warn({ node: node.name, err: r.error }, 'could not demote the node (it keeps a stale replica until verify reports it)');
     });
@@ -192,7 +214,7 @@ export class Replicator {
 
   /** The drain flag on the other candidates (it survives a failover). */
   async drainFlag(flag: boolean): Promise<void> {
-    await Promise.all(this.candidates().map((t) => this.send(t, 'drain flag replication', async () => {
+    await Promise.all(this.candidates().map((t) => this.send(t, 'queue', 'drain flag replication', async () => {
       const r = await this.rpc.call(t, 'jobqueue_set_drain_flag', [flag]);
       if (!r.ok) this.log.warn({ node: t.name, err: r.error }, 'could not set the drain flag');
     })));
@@ -204,7 +226,7 @@ export class Replicator {
     const updates = changes.filter((c) => c.text !== null).map((c) => [queuePath(c.name), encodeBlob(c.text!)]);
     const renames = changes.filter((c) => c.archiveTo !== null).map((c) => [queuePath(c.name), queuePath(c.archiveTo!)]);
     for (const target of this.candidates()) {
-      void this.send(target, 'job queue replication', async () => {
+      void this.send(target, 'queue', 'job queue replication', async () => {
         // Contents first, then the archive moves that may concern the same files.
         const results = await Promise.all(updates.map((args) => this.rpc.call(target, 'jobqueue_update', args)));
         for (let i = 0; i < renames.length; i += 10) results.push(await this.rpc.call(target, 'jobqueue_rename', [renames.slice(i, i + 10)]));

@@ -5,15 +5,22 @@ import type { ConfigData, NodeObject } from './model.ts';
 
 const py = (b: unknown) => (b ? 'True' : 'False');
 
+// One collator for every comparison: localeCompare builds one per call (40 ms for 10,000 names).
+const niceCollator = new Intl.Collator('en', { numeric: true });
+
 /** Ganeti's "nice" sort: digit runs compare as numbers (node2 < node10). */
 export function niceSort(names: string[]): string[] {
-  return [...names].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  return [...names].sort(niceCollator.compare);
 }
 
-export function ssconfValues(data: ConfigData): Record<string, string[]> {
+export function instanceList(data: ConfigData): string[] {
+  return niceSort(Object.values(data.instances).map((i) => i.name));
+}
+
+/** The ssconf values; the sorted instance names may come from the caller, who knows when they change. */
+export function ssconfValues(data: ConfigData, instances: string[] = instanceList(data)): Record<string, string[]> {
   const c = data.cluster;
-  const nodes: NodeObject[] = niceSort(Object.values(data.nodes).map((n) => n.name)).map(
-    (name) => Object.values(data.nodes).find((n) => n.name === name)!);
+  const nodes: NodeObject[] = Object.values(data.nodes).sort((a, b) => niceCollator.compare(a.name, b.name));
   const mcs = nodes.filter((n) => n.master_candidate);
   const master = data.nodes[c.master_node];
   const values: Record<string, string[]> = {
@@ -24,7 +31,7 @@ export function ssconfValues(data: ConfigData): Record<string, string[]> {
     gluster_storage_dir: [c.gluster_storage_dir],
     shared_file_storage_dir: [c.shared_file_storage_dir],
     hypervisor_list: [...c.enabled_hypervisors],
-    instance_list: niceSort(Object.values(data.instances).map((i) => i.name)),
+    instance_list: instances,
     maintain_node_health: [py(c.maintain_node_health)],
     master_candidates: mcs.map((n) => n.name),
     master_candidates_ips: mcs.map((n) => n.primary_ip),

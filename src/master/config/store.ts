@@ -30,6 +30,13 @@ export class ConfigStore {
   private writing: Promise<unknown> = Promise.resolve();
   private readonly durable: DurableConfig;
   private checksumCache: { serial: number; sum: string } | null = null;
+  private textCache: { serial: number; text: string } | null = null;
+  private readonly memberships = new Map<Section, number>();
+
+  /** Bumped whenever an object is added to or removed from the section (lock names follow it). */
+  membershipVersion(section: Section): number {
+    return this.memberships.get(section) ?? 0;
+  }
   /** Called with every committed change, in order; update() waits for it (replication). */
   onCommit: (delta: ConfigDelta) => Promise<void> = async () => undefined;
 
@@ -50,7 +57,11 @@ export class ConfigStore {
    * change that is applied in memory but not yet durable (a replica must not get ahead).
    */
   durableText(): Promise<string> {
-    const p = this.writing.then(() => serializeConfig(this.data));
+    const p = this.writing.then(() => {
+      // Uploads to many candidates at once share one text.
+      if (this.textCache?.serial !== this.data.serial_no) this.textCache = { serial: this.data.serial_no, text: serializeConfig(this.data) };
+      return this.textCache.text;
+    });
     this.writing = p.catch(() => undefined);
     return p;
   }
@@ -115,6 +126,7 @@ export class ConfigStore {
       const set = new Map<string, [Section, ConfigObject]>();
       const del = new Map<string, [Section, string]>();
       let cluster = false;
+      const membership = new Set<Section>();
       const sectionOf = (obj: ConfigObject): Section => {
         const s = SECTIONS.find((sec) => (data[sec] as Record<string, ConfigObject>)[obj.uuid] === obj);
         if (!s) throw new ConfigurationError(`Object ${obj.uuid} is not in the configuration`);
@@ -129,6 +141,7 @@ export class ConfigStore {
           else set.set(obj.uuid, [sectionOf(obj), obj]);
         },
         add(section, obj) {
+          membership.add(section);
           obj.serial_no ??= 1;
           obj.ctime ??= now;
           obj.mtime ??= now;
@@ -137,12 +150,14 @@ export class ConfigStore {
           set.set(obj.uuid, [section, obj]);
         },
         remove(section, uuid) {
+          membership.add(section);
           delete (data[section] as Record<string, ConfigObject>)[uuid];
           set.delete(uuid);
           del.set(uuid, [section, uuid]);
         },
       };
       const result = change(tx);
+      for (const section of membership) this.memberships.set(section, this.membershipVersion(section) + 1);
       data.serial_no += 1;
       data.mtime = now;
       // The record carries copies: the objects may change again before it is sent.
@@ -153,13 +168,16 @@ export class ConfigStore {
         ...(set.size ? { set: [...set.values()] } : {}),
         ...(del.size ? { del: [...del.values()] } : {}),
       });
-      await this.durable.commit(delta);
-      return { result, delta };
+      // The local fdatasync and the replication run at the same time: the change is
+      // acknowledged once both are done. A candidate may thus hold a change the master
+      // lost in a crash; the master sends every candidate its whole configuration after
+      // a restart (src/master/replication.ts), so that never lasts.
+      return { result, delta, committing: this.durable.commit(delta) };
     };
-    const committed = this.writing.then(run);
-    this.writing = committed.catch(() => undefined);
-    const { result, delta } = await committed;
-    await this.onCommit(delta);
+    const applied = this.writing.then(run);
+    this.writing = applied.then(({ committing }) => committing).catch(() => undefined);
+    const { result, delta, committing } = await applied;
+    await Promise.all([committing, this.onCommit(delta)]);
     return result;
   }
 }

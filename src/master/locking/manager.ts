@@ -337,9 +337,22 @@ export class LockManager {
     return true;
   }
 
+  /** Sorted members per members list: the list is the same array while the level is unchanged. */
+  private readonly sortedCache = new WeakMap<readonly string[], string[]>();
+
+  private sortedMembers(level: Level): string[] {
+    const members = this.members(level);
+    let sorted = this.sortedCache.get(members);
+    if (!sorted) {
+      sorted = [...members].sort();
+      this.sortedCache.set(members, sorted);
+    }
+    return sorted;
+  }
+
   private grant(request: Request): void {
     const { owner, level } = request;
-    const names = request.names ?? [...this.members(level)].sort();
+    const names = request.names ?? this.sortedMembers(level);
     for (const claim of request.claims) {
       this.dequeue(claim);
       claim.lock.holders.set(owner, claim.mode);
