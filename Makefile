@@ -48,6 +48,7 @@ test: check test-unit test-integration
 
 bench: dist/ganeti
 	GANETI_BIN=$(CURDIR)/dist/ganeti $(NODE24) bench/run.ts
+	GANETI_BIN=$(CURDIR)/dist/ganeti $(NODE24) bench/config.ts
 
 demo: dist/ganeti
 	sh test/demo.sh

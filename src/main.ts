@@ -15,7 +15,7 @@ function usage(): string {
     ...ROLES.map((r) => `  ${r.name.padEnd(width)}  ${r.description}`),
     '',
     'Other commands:',
-    `  ${'links DIR'.padEnd(width)}  create a symlink for every role in DIR`,
+    `  ${'links DIR'.padEnd(width)}  create a symlink for every role (and ganeti) in DIR`,
     `  ${'join-token'.padEnd(width)}  on a node in no cluster: the one-time token for gnt-node add --join-token`,
     `  ${'help'.padEnd(width)}  show this list`,
     `  ${'--version'.padEnd(width)}  show the version`,
@@ -31,12 +31,14 @@ async function makeLinks(dir: string | undefined): Promise<number> {
   const fs = await import('node:fs');
   fs.mkdirSync(dir, { recursive: true });
   const target = process.execPath;
-  for (const r of ROLES) {
-    const link = path.join(dir, r.name);
+  // The roles, and `ganeti` itself for its own commands (join-token, links, help).
+  const names = ['ganeti', ...ROLES.map((r) => r.name)];
+  for (const name of names) {
+    const link = path.join(dir, name);
     fs.rmSync(link, { force: true });
     fs.symlinkSync(target, link);
   }
-  process.stdout.write(`Created ${ROLES.length} links to ${target} in ${dir}\n`);
+  process.stdout.write(`Created ${names.length} links to ${target} in ${dir}\n`);
   return 0;
 }
 

@@ -1,38 +1,47 @@
 #!/bin/sh
-# `make demo`: a one-node Ganeti cluster under a temporary root on 127.0.0.1, built
-# from this checkout. It runs a few jobs, shows the queue, and says how to use and stop it.
+# `make demo`: a three-node Ganeti cluster on 127.0.0.1-127.0.0.3, each node under its own
+# root in a temporary directory, built from this checkout. node1 is initialised as the
+# master; node2 and node3 start their node daemon and are joined with their one-time token
+# (no ssh). It runs a few jobs, shows the nodes and the queue, and says how to stop it.
 set -eu
 BIN="$(cd "$(dirname "$0")/.." && pwd)/dist/ganeti"
 BASE="$(mktemp -d /tmp/ganeti-demo.XXXXXX)"
-NODE=node1
-export GANETI_ROOTDIR="$BASE/$NODE" GANETI_HOSTNAME="$NODE"
-mkdir -p "$GANETI_ROOTDIR"
 "$BIN" links "$BASE/bin" >/dev/null
 export PATH="$BASE/bin:$PATH"
 
-say() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
+say() { printf '\n\033[1m%s$ %s\033[0m\n' "$NODE" "$*"; }
 run() { say "$*"; "$@"; }
+on() { NODE=$1; export GANETI_ROOTDIR="$BASE/$1" GANETI_HOSTNAME="$1"; mkdir -p "$GANETI_ROOTDIR"; }
 
+on node1
 run gnt-cluster init --primary-ip 127.0.0.1 --enabled-hypervisors fake cluster.demo
-run gnt-cluster getmaster
-run gnt-debug delay 0.2
-run gnt-debug delay --repeat 3 0.1
-run gnt-debug delay --submit 1
-say "gnt-debug delay 0    # Ganeti refuses a zero delay"
-gnt-debug delay 0 || true
+for n in 2 3; do
+  on node$n
+  run ganeti-noded -b 127.0.0.$n
+  say "ganeti join-token"
+  TOKEN=$(ganeti join-token)
+  echo "$TOKEN"
+  on node1
+  run gnt-node add --primary-ip 127.0.0.$n --join-token "$TOKEN" node$n
+done
+on node1
+run gnt-node list
+run gnt-node list -o name,pip,role,master_candidate,group
+run gnt-debug delay -n node2 -n node3 0.2
+run gnt-cluster verify || true
 run gnt-job list
 run gnt-cluster info | head -12
 
 cat <<EOT
 
-The demo cluster is running (node $NODE on 127.0.0.1:1811, root $BASE).
-Use it from a shell with:
+The demo cluster is running: node1 (master), node2, node3 on 127.0.0.1-3:1811, under $BASE.
+Use it from a shell as node1 with:
 
-  export GANETI_ROOTDIR=$GANETI_ROOTDIR GANETI_HOSTNAME=$NODE PATH=$BASE/bin:\$PATH
-  gnt-job list; gnt-job info 1; gnt-debug delay 0.5; gnt-cluster info
+  export GANETI_ROOTDIR=$BASE/node1 GANETI_HOSTNAME=node1 PATH=$BASE/bin:\$PATH
+  gnt-node list; gnt-node modify -D yes --auto-promote node2; gnt-job list; gnt-cluster verify
 
-Logs are in $GANETI_ROOTDIR/var/log/ganeti/, the job files in
-$GANETI_ROOTDIR/var/lib/ganeti/queue/. Stop and remove it with:
+Logs are in <node>/var/log/ganeti/, the configuration and its replicas in
+<node>/var/lib/ganeti/config.data. Stop and remove it with:
 
-  GANETI_ROOTDIR=$GANETI_ROOTDIR GANETI_HOSTNAME=$NODE $BASE/bin/gnt-cluster destroy --yes-do-it && rm -rf $BASE
+  for n in node1 node2 node3; do kill \$(cat $BASE/\$n/var/run/ganeti/*.pid); done; rm -rf $BASE
 EOT

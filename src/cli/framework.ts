@@ -53,6 +53,11 @@ function commandUsage(tool: string, cmd: Command): string {
 
 export function toolMain(tool: string, commands: Command[]): (argv: string[]) => Promise<number> {
   return async (argv) => {
+    // `gnt-… | head`: a reader that went away ends the output quietly, not with a stack trace.
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EPIPE') process.exit(0);
+      throw e;
+    });
     const out = (t: string) => process.stdout.write(t);
     const err = (t: string) => process.stderr.write(t);
     const usage = () => `${formatUsage(tool, Object.fromEntries(commands.map((c) => [c.name, c.description]))).join('\n')}\n`;

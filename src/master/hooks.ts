@@ -16,14 +16,6 @@ const HKR_FAIL = 1;
 
 export type HooksPhase = 'pre' | 'post';
 
-/**
- * An LU may also read its hooks' results, as upstream's HooksCallBack: called after each
- * phase with the per-node results (empty when no node ran any) and, after post, the exec
- * result; what it returns after post becomes the opcode's result.
- */
-export interface HooksCallbackLU {
-  hooksCallback?(phase: HooksPhase, results: Map<string, RpcResult>, luResult: unknown): unknown;
-}
 type HookEnvValue = HookSpec['env'][string];
 
 /** Python's str(): how upstream turns every value into an environment string. */
@@ -196,9 +188,8 @@ export class HooksMaster {
 
   /** upstream's HooksCallBack, for LUs that read their hooks' results (cluster-verify). */
   private callback(phase: HooksPhase, results: Map<string, RpcResult> | null, luResult: unknown): unknown {
-    const cb = (this.lu as HooksCallbackLU).hooksCallback;
-    if (typeof cb !== 'function') return luResult;
-    return cb.call(this.lu, phase, results ?? new Map(), luResult);
+    if (!this.lu.hooksCallback) return luResult;
+    return this.lu.hooksCallback(phase, results ?? new Map(), luResult);
   }
 
   /** The pre phase, then the LU's callback. */

@@ -11,8 +11,9 @@ import {
 import type { OpInput } from '../../core/opcodes.ts';
 import { pyRepr, pyStr } from '../../cli/format/pyrepr.ts';
 import * as D from '../config/defaults.ts';
-import type { ClusterObject, ConfigData, NodeObject } from '../config/model.ts';
+import type { ClusterObject, NodeObject } from '../config/model.ts';
 import { logInfo, type HookSpec, type LockPlan, type LogicalUnit, type LUContext } from './base.ts';
+import { nodesToPromote, poolStats } from './candidates.ts';
 
 // ---------------------------------------------------------------------------
 // Parameter types and upstream's utils.ForceDictType. Exported so that the CLI checks
@@ -341,42 +342,6 @@ function isFile(p: string): boolean {
 }
 
 // ---------------------------------------------------------------------------
-// The candidate pool (spec/core.md §3.3, upstream's ConfigWriter.MaintainCandidatePool).
-
-function candidateStats(data: ConfigData, exceptions: string[] = []): { now: number; should: number; max: number } {
-  let now = 0;
-  let max = 0;
-  for (const n of Object.values(data.nodes)) {
-    if (exceptions.includes(n.uuid)) continue;
-    if (n.master_candidate) now += 1;
-    if (n.master_capable && !n.offline && !n.drained) max += 1;
-  }
-  return { now, should: Math.min(max, data.cluster.candidate_pool_size), max };
-}
-
-/** Promote random eligible nodes until the pool holds min(eligible, pool size); inside a config change. */
-export function maintainCandidatePool(data: ConfigData, modified: (n: NodeObject) => void, exceptions: string[] = []): NodeObject[] {
-  const { should } = candidateStats(data, exceptions);
-  let { now } = candidateStats(data, exceptions);
-  const promoted: NodeObject[] = [];
-  if (now >= should) return promoted;
-  const nodes = Object.values(data.nodes);
-  for (let i = nodes.length - 1; i > 0; i--) {
-    const j = Math.floor(Math.random() * (i + 1));
-    [nodes[i], nodes[j]] = [nodes[j], nodes[i]];
-  }
-  for (const node of nodes) {
-    if (now >= should) break;
-    if (node.master_candidate || node.offline || node.drained || !node.master_capable || exceptions.includes(node.uuid)) continue;
-    node.master_candidate = true;
-    modified(node);
-    promoted.push(node);
-    now += 1;
-  }
-  return promoted;
-}
-
-// ---------------------------------------------------------------------------
 // Logical units.
 
 /** Run after `gnt-cluster init`: upstream's cluster-init hooks (post, on the master). */
@@ -649,7 +614,11 @@ export function clusterSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
         if (next.diskparams) cl.diskparams = next.diskparams;
         if (given('candidate_pool_size')) {
           cl.candidate_pool_size = op.candidate_pool_size as number;
-          promoted = maintainCandidatePool(tx.data, (n) => tx.modified(n));
+          promoted = nodesToPromote(tx.data);
+          for (const n of promoted) {
+            n.master_candidate = true;
+            tx.modified(n);
+          }
         }
         for (const k of [
           'max_running_jobs', 'max_tracked_jobs', 'maintain_node_health', 'modify_etc_hosts', 'prealloc_wipe_disks',
@@ -664,8 +633,8 @@ export function clusterSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
       });
 
       if (promoted.length) logInfo(ctx, `Promoted nodes to master candidate role: ${promoted.map((n) => n.name).join(', ')}`);
-      const stats = candidateStats(ctx.config.data);
-      if (stats.now > stats.should) logInfo(ctx, `Note: more nodes are candidates (${stats.now}) than desired (${stats.should})`);
+      const stats = poolStats(ctx.config.data);
+      if (stats.mcNow > stats.mcShould) logInfo(ctx, `Note: more nodes are candidates (${stats.mcNow}) than desired (${stats.mcShould})`);
       // The new candidates get the cluster key, the configuration and the queue.
       for (const node of promoted) {
         try {

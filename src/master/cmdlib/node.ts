@@ -10,9 +10,21 @@ import type { OpInput } from '../../core/opcodes.ts';
 import { resolveHost } from '../../util/resolve.ts';
 import type { NodeObject } from '../config/model.ts';
 import { decideSelfPromotion, nodesToPromote, poolStats } from './candidates.ts';
+import { forceDictType, NDS_PARAMETER_TYPES } from './cluster.ts';
 import { expandNode, logInfo, rpcTarget, type HookSpec, type LogicalUnit, type LUContext } from './base.ts';
 
 const py = (b: unknown) => (b ? 'True' : 'False');
+
+/** Upstream's _GetUpdatedParams + ForceDictType: "default" (or null) drops a key; values get their types. */
+function updatedNdparams(current: Record<string, unknown>, changes: Record<string, unknown>): Record<string, unknown> {
+  const next: Record<string, unknown> = { ...current };
+  for (const [k, v] of Object.entries(changes)) {
+    if (v === 'default' || v === null) delete next[k];
+    else next[k] = v;
+  }
+  forceDictType(next, NDS_PARAMETER_TYPES);
+  return next;
+}
 
 function logWarning(ctx: LUContext, message: string): void {
   ctx.feedback(` - WARNING: ${message}`);
@@ -50,6 +62,7 @@ export function nodeAdd(op: OpInput, ctx: LUContext): LogicalUnit {
   let existing: NodeObject | undefined;
   let groupUuid = '';
   let becomesCandidate = false;
+  let ndparams: Record<string, unknown> | null = null;
   return {
     async checkPrereq() {
       const data = ctx.config.data;
@@ -81,6 +94,7 @@ export function nodeAdd(op: OpInput, ctx: LUContext): LogicalUnit {
       } else {
         groupUuid = existing?.group ?? (ctx.config.groupByName('default') ?? ctx.config.groups()[0]).uuid;
       }
+      if (op.ndparams) ndparams = updatedNdparams(existing?.ndparams ?? {}, op.ndparams as Record<string, unknown>);
       const masterCapable = (op.master_capable as boolean | undefined) ?? existing?.master_capable ?? true;
       becomesCandidate = masterCapable && decideSelfPromotion(data, existing ? [existing.uuid] : []);
       // The node must answer with the cluster's key (it joined in gnt-node add) and speak our protocol.
@@ -116,7 +130,7 @@ export function nodeAdd(op: OpInput, ctx: LUContext): LogicalUnit {
           Object.assign(n, { offline: false, drained: false, master_candidate: becomesCandidate, powered: true });
           if (op.master_capable !== undefined) n.master_capable = op.master_capable as boolean;
           if (op.vm_capable !== undefined) n.vm_capable = op.vm_capable as boolean;
-          if (op.ndparams) n.ndparams = op.ndparams as Record<string, unknown>;
+          if (ndparams) n.ndparams = ndparams;
           tx.modified(n);
         } else {
           const uuid = crypto.randomUUID();
@@ -126,7 +140,7 @@ export function nodeAdd(op: OpInput, ctx: LUContext): LogicalUnit {
             master_candidate: becomesCandidate, offline: false, drained: false, group: groupUuid,
             master_capable: (op.master_capable as boolean | undefined) ?? true,
             vm_capable: (op.vm_capable as boolean | undefined) ?? true,
-            ndparams: (op.ndparams as Record<string, unknown> | undefined) ?? {}, powered: true, tags: [],
+            ndparams: ndparams ?? {}, powered: true, tags: [],
           } as Omit<NodeObject, 'serial_no' | 'ctime' | 'mtime'> as NodeObject;
           tx.add('nodes', n);
         }
@@ -222,6 +236,7 @@ function roleOf(n: NodeObject): Role {
 export function nodeSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
   let node: NodeObject;
   let newRole: Role;
+  let newNdparams: Record<string, unknown> | null = null;
   const mightDemote = op.master_candidate === false || op.offline === true || op.drained === true || op.master_capable === false;
   const adjustPool = Boolean(op.auto_promote) && mightDemote;
   return {
@@ -238,6 +253,7 @@ export function nodeSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
     },
     async checkPrereq() {
       const data = ctx.config.data;
+      if (op.ndparams) newNdparams = updatedNdparams(node.ndparams, op.ndparams as Record<string, unknown>);
       if ((op.master_candidate !== undefined || op.drained !== undefined || op.offline !== undefined) && node.uuid === data.cluster.master_node) {
         throw new OpPrereqError('The master role can be changed only via master-failover', ECODE.INVAL);
       }
@@ -299,14 +315,9 @@ export function nodeSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
       const result: Array<[string, string]> = [];
       const { promoted } = await ctx.config.update((tx) => {
         const n = tx.data.nodes[node.uuid];
-        if (op.ndparams) {
-          n.ndparams = { ...n.ndparams, ...(op.ndparams as Record<string, unknown>) };
-          result.push(['ndparams', JSON.stringify(n.ndparams)]);
-        }
-        if (op.powered !== undefined) {
-          n.powered = op.powered as boolean;
-          result.push(['powered', py(n.powered)]);
-        }
+        // As upstream, new node parameters and the powered flag are not in the result.
+        if (newNdparams) n.ndparams = newNdparams;
+        if (op.powered !== undefined) n.powered = op.powered as boolean;
         for (const attr of ['master_capable', 'vm_capable'] as const) {
           if (op[attr] !== undefined) {
             n[attr] = op[attr] as boolean;
