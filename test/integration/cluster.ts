@@ -108,9 +108,9 @@ export class TestCluster {
   }
 
   /** A one-node cluster on a fresh loopback address. */
-  init(name = 'node1', clusterName = 'cluster.test'): VirtualNode {
+  init(name = 'node1', clusterName = 'cluster.test', extraArgs: string[] = []): VirtualNode {
     const n = this.addNode(name);
-    const r = n.run('gnt-cluster', ['init', '--primary-ip', n.ip, clusterName]);
+    const r = n.run('gnt-cluster', ['init', '--primary-ip', n.ip, ...extraArgs, clusterName]);
     if (r.code !== 0) throw new Error(`gnt-cluster init failed (${r.code}): ${r.stderr}${r.stdout}`);
     return n;
   }

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
-import { TestCluster, type VirtualNode } from './cluster.ts';
+import { TestCluster, waitFor, type VirtualNode } from './cluster.ts';
 
 const PYTHONPATH = '/usr/share/ganeti/3.0';
 const available = fs.existsSync(`${PYTHONPATH}/ganeti/client/gnt_job.py`) && fs.existsSync('/usr/bin/python3');
@@ -92,4 +92,32 @@ test("Ganeti's client submits, follows and manages jobs through our master", { s
   assert.equal(real('gnt-cluster', ['watcher', 'continue']).stdout, 'The watcher is no longer paused.\n');
   const auto = real('gnt-job', ['autoarchive', 'all']);
   assert.match(auto.stdout, /^Archived \d+ jobs, 0 unchecked left\n$/);
+});
+
+test("Ganeti's own code reads a multi-node config.data (ConfigWriter.VerifyConfig finds nothing) and a joined node's ssconf", { skip }, async () => {
+  const multi = new TestCluster();
+  try {
+    const master = multi.init('node1', 'multi.test', ['--master-ip', '127.0.0.254']);
+    const node2 = multi.join(master, 'node2');
+    assert.equal(master.run('gnt-group', ['add', 'extra']).code, 0);
+    assert.equal(master.run('gnt-node', ['modify', '-D', 'yes', 'node2']).code, 0);
+    assert.equal(master.run('gnt-cluster', ['add-tags', 'env:test']).code, 0);
+    const config = master.file('var/lib/ganeti/config.data');
+    // config.data follows the journal once changes pause.
+    await waitFor(() => !fs.existsSync(master.file('var/lib/ganeti/config.journal')));
+    const py = (node: VirtualNode, code: string) => spawnSync('/usr/bin/python3', ['-c', code], { env: { ...node.env, PYTHONPATH }, encoding: 'utf8' });
+    const verify = py(master, [
+      'from ganeti import config',
+      `cw = config.ConfigWriter(cfg_file=${JSON.stringify(config)}, offline=True)`,
+      'print(cw.VerifyConfig())',
+      'print(sorted(n.name for n in cw.GetAllNodesInfo().values()), cw.GetNodeInfoByName("node2").drained, cw.GetClusterInfo().GetTags())',
+    ].join('\n'));
+    assert.equal(verify.stderr, '');
+    assert.equal(verify.stdout, "[]\n['node1', 'node2'] True {'env:test'}\n");
+    const ssconf = py(node2, 'from ganeti import ssconf\ns = ssconf.SimpleStore()\nprint(s.GetMasterNode(), s.GetNodeList(), s.GetOnlineNodeList(), s.GetClusterName())');
+    assert.equal(ssconf.stderr, '');
+    assert.equal(ssconf.stdout, "node1 ['node1', 'node2'] ['node1', 'node2'] multi.test\n");
+  } finally {
+    multi.destroy();
+  }
 });

@@ -5,6 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import path from 'node:path';
 import { jobEnd, TestCluster, waitFor, type VirtualNode } from './cluster.ts';
 import { LuxiClient } from '../../src/luxi/client.ts';
 
@@ -109,8 +110,35 @@ test('the candidate pool: demotion below the pool size needs --auto-promote, whi
   assert.equal(roles(), 'node1 M\nnode2 R\nnode3 C\n');
 });
 
-test('a dead node: jobs that need it fail and name it, others go on; it is re-added', async () => {
+test('node-add hooks run on the existing nodes (pre) and on every node with the new one (post)', () => {
+  const install = (root: string, phase: 'pre' | 'post') => {
+    const dir = path.join(root, `etc/ganeti/hooks/node-add-${phase}.d`);
+    fs.mkdirSync(dir, { recursive: true });
+    fs.writeFileSync(path.join(dir, '10-record'), `#!/bin/sh\nenv | grep ^GANETI_ | sort > "$0.$GANETI_HOOKS_PHASE.env"\n`, { mode: 0o755 });
+  };
+  const node4Root = path.join(cluster.base, 'node4');
+  for (const root of [master.root, node2.root, node3.root, node4Root]) for (const phase of ['pre', 'post'] as const) install(root, phase);
+  const node4 = cluster.join(master, 'node4');
+  const env = (n: string, phase: string) => {
+    const file = path.join(cluster.base, n, `etc/ganeti/hooks/node-add-${phase}.d/10-record.${phase}.env`);
+    return fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : null;
+  };
+  for (const n of ['node1', 'node2', 'node3']) assert.match(env(n, 'pre') ?? '', /^GANETI_NODE_NAME=node4$/m, `pre hook on ${n}`);
+  assert.equal(env('node4', 'pre'), null, 'the new node runs no pre hook');
+  for (const n of ['node1', 'node2', 'node3', 'node4']) {
+    const post = env(n, 'post') ?? '';
+    assert.match(post, /^GANETI_HOOKS_PATH=node-add$/m, `post hook on ${n}`);
+    assert.match(post, new RegExp(`^GANETI_NODE_PIP=${node4.ip.replaceAll('.', '\\.')}$`, 'm'));
+    assert.match(post, /^GANETI_OBJECT_TYPE=NODE$/m);
+  }
+  assert.equal(master.run('gnt-node', ['remove', 'node4']).code, 0);
+});
+
+test('a dead node: verify reports it, jobs that need it fail and name it, others go on; it is re-added', async () => {
   node2.kill();
+  const verify = master.run('gnt-cluster', ['verify']);
+  assert.equal(verify.code, 1);
+  assert.match(verify.stdout, /ERROR: node node2: /);
   const luxi = await LuxiClient.connect(master.file('var/run/ganeti/socket/ganeti-query'));
   try {
     const [[, needs], [, other]] = (await luxi.call('SubmitManyJobs', [[
