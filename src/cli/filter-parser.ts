@@ -6,7 +6,7 @@
 // reports errors at the same positions and with the same wording.
 import { ECODE, OpPrereqError, QueryFilterParseError } from '../core/errors.ts';
 import type { Filter } from '../core/query.ts';
-import { pyRepr } from './format/pyrepr.ts';
+import { pyRepr } from '../core/pyrepr.ts';
 
 /** Where and why a filter failed to parse, as pyparsing describes it. */
 export interface FilterParseDetail {

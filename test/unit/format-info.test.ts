@@ -2,7 +2,7 @@ process.env.TZ = 'UTC';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatInfo, pairs, tuple, type InfoDict, type InfoValue } from '../../src/cli/format/info.ts';
-import { pyFixed } from '../../src/cli/format/pyrepr.ts';
+import { pyFixed } from '../../src/core/pyrepr.ts';
 import { formatTimestamp } from '../../src/cli/format/time.ts';
 
 // Expected outputs are the STDOUT sections of the named golden files.

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { pyFixed, pyNumber, pyRepr, pyStr } from '../../src/cli/format/pyrepr.ts';
+import { pyFixed, pyNumber, pyRepr, pyStr } from '../../src/core/pyrepr.ts';
 
 test('pyNumber prints JSON integers exactly and floats like Python repr', () => {
   const cases: [number | bigint, string][] = [

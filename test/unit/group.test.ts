@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { OpPrereqError, TypeEnforcementError } from '../../src/core/errors.ts';
 import { runQuery } from '../../src/core/query.ts';
 import type { OpInput } from '../../src/core/opcodes.ts';
-import { parseIdentKeyVal, parseKeyVal } from '../../src/cli/commands/group.ts';
+import { parseIdentKeyVal, parseKeyVal } from '../../src/cli/keyvalue.ts';
 import type { LUContext } from '../../src/master/cmdlib/base.ts';
 import { forceDictType, groupAdd, groupAssignNodes, groupRemove, groupRename, groupSetParams, lookupNodeGroup } from '../../src/master/cmdlib/group.ts';
 import * as D from '../../src/master/config/defaults.ts';

@@ -1,4 +1,5 @@
 process.env.TZ = 'UTC';
+import { parseIdentKeyVal, parseKeyVal } from '../../src/cli/keyvalue.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RS_NODATA, RS_OFFLINE, RS_UNAVAIL } from '../../src/core/constants.ts';
@@ -13,7 +14,7 @@ import { formatFieldList, formatQueryTable, type QueryTableOptions } from '../..
 import { formatInfo } from '../../src/cli/format/info.ts';
 import { DEFAULT_NDPARAMS } from '../../src/master/config/defaults.ts';
 import {
-  LIST_DEFAULT_FIELDS, formatModifyResult, nodeInfoEntry, parseIdentKeyVal, parseKeyVal, parseYesNo,
+  LIST_DEFAULT_FIELDS, formatModifyResult, nodeInfoEntry, parseYesNo,
 } from '../../src/cli/commands/node.ts';
 
 // Expected outputs are the STDOUT sections of the named golden files (real Ganeti 3.0.2).

@@ -1,5 +1,6 @@
 // `gnt-cluster info`: QueryClusterInfo's dictionary laid out as Ganeti's
 // ShowClusterConfig does (golden 001.txt).
+import { formatUidPool } from '../../core/params.ts';
 import { formatInfo, pairs, type InfoValue } from '../format/info.ts';
 import { formatTimestamp } from '../format/time.ts';
 
@@ -57,7 +58,7 @@ export function clusterInfoLines(r: Record<string, any>): string {
       ['shared file storage path', r.shared_file_storage_dir],
       ['gluster storage path', r.gluster_storage_dir],
       ['maintenance of node health', r.maintain_node_health],
-      ['uid pool', joined(r.uid_pool)],
+      ['uid pool', formatUidPool(r.uid_pool)],
       ['default instance allocator', r.default_iallocator],
       ['default instance allocator parameters', r.default_iallocator_params],
       ['primary ip version', r.primary_ip_version],

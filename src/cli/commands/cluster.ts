@@ -14,9 +14,9 @@ import { RPC_ENCODING_NONE, RPC_ENCODING_ZLIB_BASE64 } from '../../rpc/procedure
 import {
   BES_PARAMETER_COMPAT, DISK_DT_TYPES, forceDictType, HVS_PARAMETER_TYPES, ISPECS_PARAMETER_TYPES, ISPECS_PARAMETERS,
   NDS_PARAMETER_TYPES, NICS_PARAMETER_TYPES, parseUnit,
-} from '../../master/cmdlib/cluster.ts';
+} from '../../core/params.ts';
 import { askUser } from '../confirm.ts';
-import { parseKeyValues } from '../keyvalue.ts';
+import { identDict, parseIdentKeyVal, parseKeyVal, unescapeAndSplit, type KeyValues } from '../keyvalue.ts';
 import { exitWith, toolMain, type Command, type CommandContext } from '../framework.ts';
 import { JOB_OPTIONS, submitAndWait } from '../jobs.ts';
 import type { OptionSpec } from '../parser.ts';
@@ -25,46 +25,6 @@ import { parseTimespec } from '../timespec.ts';
 import { clusterInfoLines } from './cluster-info.ts';
 import { verifyCommands } from './cluster-verify.ts';
 import { searchTags, tagCommands } from './tags.ts';
-
-// ---------------------------------------------------------------------------
-// key=value option syntax (spec/surface.md §0.7).
-
-/** utils.UnescapeAndSplit: split on sep, except where it is escaped with a backslash. */
-export function unescapeAndSplit(text: string, sep = ','): string[] {
-  const parts = text.split(sep);
-  const out: string[] = [];
-  while (parts.length) {
-    const e1 = parts.shift()!;
-    const backslashes = e1.length - e1.replace(/\\+$/, '').length;
-    if (backslashes % 2 === 1 && parts.length) {
-      parts.unshift(`${e1}${sep}${parts.shift()!}`);
-      continue;
-    }
-    out.push(e1);
-  }
-  return out.map((v) => v.replace(/\\(.)/g, '$1'));
-}
-
-export type KeyValues = Record<string, string | boolean | null>;
-
-/** `k=v,flag,no_flag,-reset` (src/cli/keyvalue.ts): values stay strings until forceDictType. */
-const splitKeyVal = (option: string, data: string): KeyValues => parseKeyValues(data, `option ${option}`);
-
-/** `ident:k=v,...` (e.g. -H kvm:kernel_path=/x); `no_ident` / `-ident` remove a whole group. */
-export function splitIdentKeyVal(option: string, value: string): [string, KeyValues | false | null] {
-  const colon = value.indexOf(':');
-  const [ident, rest] = colon < 0 ? [value, ''] : [value.slice(0, colon), value.slice(colon + 1)];
-  if (ident.startsWith('no_') || (ident.startsWith('-') && !/^-\d/.test(ident))) {
-    if (rest) throw new ParameterError(`Cannot pass options when removing parameter groups: ${value}`);
-    return ident.startsWith('no_') ? [ident.slice(3), false] : [ident.slice(1), null];
-  }
-  return [ident, splitKeyVal(option, rest)];
-}
-
-/** Repeated ident options into one dict, later ones winning (upstream's dict(opts.hvparams)). */
-function identDict(option: string, values: string[]): Record<string, unknown> {
-  return Object.fromEntries(values.map((v) => splitIdentKeyVal(option, v)));
-}
 
 /** The yes/no options (upstream's "bool" option type). */
 function yesNo(value: string | null): boolean | null {
@@ -132,7 +92,7 @@ const init: Command = {
       masterNetmask: o.master_netmask ?? undefined,
       enabledHypervisors: list(o.enabled_hypervisors),
       enabledDiskTemplates: list(o.enabled_disk_templates),
-      nicParams: o.nicparams ? Object.fromEntries(Object.entries(splitKeyVal('-N', o.nicparams)).map(([k, v]) => [k, String(v)])) : undefined,
+      nicParams: o.nicparams ? Object.fromEntries(Object.entries(parseKeyVal('-N', o.nicparams)).map(([k, v]) => [k, String(v)])) : undefined,
       candidatePoolSize: o.candidate_pool_size ?? undefined,
       macPrefix: o.mac_prefix ?? undefined,
       fileStorageDir: o.file_storage_dir ?? undefined,
@@ -315,14 +275,14 @@ function ipolicyFromOpts(o: Record<string, any>): Record<string, unknown> {
     ipolicy.minmax = String(o.ipolicy_bounds_specs).split('//').map((pair) => {
       const out: Record<string, unknown> = {};
       for (const part of pair.split('/')) {
-        const [key, spec] = splitIdentKeyVal('--ipolicy-bounds-specs', part);
+        const [key, spec] = parseIdentKeyVal('--ipolicy-bounds-specs', part);
         if (key !== 'min' && key !== 'max') throw new OpPrereqError(`Invalid key in bounds instance specifications: ${key}`, ECODE.INVAL);
         out[key] = parseISpec(spec || {}, key, true);
       }
       return out;
     });
   }
-  if (o.ipolicy_std_specs !== null) ipolicy.std = parseISpec(splitKeyVal('--ipolicy-std-specs', o.ipolicy_std_specs), 'std', false);
+  if (o.ipolicy_std_specs !== null) ipolicy.std = parseISpec(parseKeyVal('--ipolicy-std-specs', o.ipolicy_std_specs), 'std', false);
   if (o.ipolicy_disk_templates !== null) ipolicy['disk-templates'] = String(o.ipolicy_disk_templates).split(',').filter(Boolean);
   if (o.ipolicy_vcpu_ratio !== null) ipolicy['vcpu-ratio'] = o.ipolicy_vcpu_ratio;
   if (o.ipolicy_spindle_ratio !== null) ipolicy['spindle-ratio'] = o.ipolicy_spindle_ratio;
@@ -386,13 +346,13 @@ const modify: Command = {
     for (const params of Object.values(hvparams)) forceDictType(params, HVS_PARAMETER_TYPES);
     const diskparams = identDict('--disk-parameters', dp);
     for (const params of Object.values(diskparams)) forceDictType(params, DISK_DT_TYPES);
-    const beparams = o.beparams ? splitKeyVal('--backend-parameters', o.beparams) : {};
+    const beparams = o.beparams ? parseKeyVal('--backend-parameters', o.beparams) : {};
     forceDictType(beparams, BES_PARAMETER_COMPAT);
-    const nicparams = o.nicparams ? splitKeyVal('--nic-parameters', o.nicparams) : {};
+    const nicparams = o.nicparams ? parseKeyVal('--nic-parameters', o.nicparams) : {};
     forceDictType(nicparams, NICS_PARAMETER_TYPES);
     let ndparams: KeyValues | null = null;
     if (o.ndparams !== null) {
-      ndparams = splitKeyVal('--node-parameters', o.ndparams);
+      ndparams = parseKeyVal('--node-parameters', o.ndparams);
       forceDictType(ndparams, NDS_PARAMETER_TYPES);
     }
     let masterNetmask: number | null = null;
@@ -429,7 +389,7 @@ const modify: Command = {
       add_uids: o.add_uids !== null ? parseUidPool(o.add_uids) : null,
       remove_uids: o.remove_uids !== null ? parseUidPool(o.remove_uids) : null,
       default_iallocator: o.default_iallocator,
-      default_iallocator_params: o.default_iallocator_params !== null ? splitKeyVal('--default-iallocator-params', o.default_iallocator_params) : null,
+      default_iallocator_params: o.default_iallocator_params !== null ? parseKeyVal('--default-iallocator-params', o.default_iallocator_params) : null,
       prealloc_wipe_disks: yesNo(o.prealloc_wipe_disks),
       mac_prefix: o.mac_prefix,
       master_netdev: o.master_netdev,

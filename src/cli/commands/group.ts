@@ -1,70 +1,19 @@
 // gnt-group: node-group administration (upstream's gnt_group.py).
 import { EXIT_FAILURE, EXIT_UNKNOWN_FIELD } from '../../core/constants.ts';
-import { ParameterError } from '../../core/errors.ts';
 import { rawToBigInt } from '../../core/json.ts';
 import type { QueryResponse } from '../../core/query.ts';
 import { makeNameFilter } from '../filter-parser.ts';
 import { formatInfo, pairs, type InfoValue } from '../format/info.ts';
-import { pyStr } from '../format/pyrepr.ts';
+import { pyStr } from '../../core/pyrepr.ts';
 import { formatQueryTable, unknownFieldsWarning } from '../format/table.ts';
 import { toolMain, type Command, type CommandContext } from '../framework.ts';
 import { JOB_OPTIONS, submitAndWait } from '../jobs.ts';
 import { LIST_FIELDS_OPTIONS, LIST_OPTIONS, runListFields, selectedFields } from '../list.ts';
 import type { OptionSpec } from '../parser.ts';
 import { tagCommands } from './tags.ts';
+import { identDict, parseIdentKeyVal, parseKeyVal } from '../keyvalue.ts';
 
 type Dict = Record<string, unknown>;
-
-/** utils.UnescapeAndSplit: split at commas not escaped with a backslash. */
-function unescapeAndSplit(text: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '\\' && i + 1 < text.length) {
-      cur += text[++i];
-    } else if (c === ',') {
-      out.push(cur);
-      cur = '';
-    } else {
-      cur += c;
-    }
-  }
-  out.push(cur);
-  return out;
-}
-
-/** cli._SplitKeyVal: "k=v,flag,no_flag,-reset" → {k: "v", flag: true, flag: false, reset: null}. */
-export function parseKeyVal(opt: string, text: string): Dict {
-  const out: Dict = {};
-  if (!text) return out;
-  for (const elem of unescapeAndSplit(text)) {
-    let key: string;
-    let val: unknown;
-    const eq = elem.indexOf('=');
-    if (eq >= 0) [key, val] = [elem.slice(0, eq), elem.slice(eq + 1)];
-    else if (elem.startsWith('no_')) [key, val] = [elem.slice(3), false];
-    else if (elem.startsWith('-')) [key, val] = [elem.slice(1), null];
-    else [key, val] = [elem, true];
-    if (Object.hasOwn(out, key)) throw new ParameterError(`Duplicate key '${key}' in option ${opt}`);
-    out[key] = val;
-  }
-  return out;
-}
-
-/** cli._SplitIdentKeyVal: "ident:k=v,..." (e.g. -D drbd:metavg=vg); "no_ident"/"-ident" remove a whole set. */
-export function parseIdentKeyVal(opt: string, text: string): [string, unknown] {
-  const colon = text.indexOf(':');
-  const [ident, rest] = colon < 0 ? [text, ''] : [text.slice(0, colon), text.slice(colon + 1)];
-  const removing = ident.startsWith('no_') ? false : ident.startsWith('-') && !/^-\d/.test(ident) ? null : undefined;
-  if (removing !== undefined) {
-    if (rest) throw new ParameterError(`Cannot pass options when removing parameter groups: ${text}`);
-    return [ident.slice(removing === false ? 3 : 1), removing];
-  }
-  return [ident, parseKeyVal(opt, rest)];
-}
-
-const identDict = (opt: string, values: string[] | null): Dict => Object.fromEntries((values ?? []).map((v) => parseIdentKeyVal(opt, v)));
 
 const ALLOC_POLICY_OPT: OptionSpec = { flags: ['--alloc-policy'], dest: 'alloc_policy', type: 'choice', choices: ['preferred', 'last_resort', 'unallocable'], metavar: '<policy>', help: 'Allocation policy for the node group' };
 const NODE_PARAMS_OPT: OptionSpec = { flags: ['--node-parameters'], dest: 'ndparams', type: 'string', metavar: 'NDPARAMS', help: 'Node parameters' };

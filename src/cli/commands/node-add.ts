@@ -15,7 +15,7 @@ import { nodePaths } from '../../util/paths.ts';
 import { resolveHost } from '../../util/resolve.ts';
 import { exitWith, type Command, type CommandContext } from '../framework.ts';
 import { JOB_OPTIONS, submitAndWait } from '../jobs.ts';
-import { parseKeyValues } from '../keyvalue.ts';
+import { parseKeyVal } from '../keyvalue.ts';
 
 const yesNo = (what: string, v: unknown): boolean | undefined => {
   if (v === null || v === undefined) return undefined;
@@ -117,7 +117,7 @@ export const add: Command = {
     const vc = yesNo('--vm-capable', ctx.opts.vm_capable);
     if (mc !== undefined) op.master_capable = mc;
     if (vc !== undefined) op.vm_capable = vc;
-    if (ctx.opts.ndparams) op.ndparams = parseKeyValues(String(ctx.opts.ndparams), '--node-parameters');
+    if (ctx.opts.ndparams) op.ndparams = parseKeyVal('--node-parameters', String(ctx.opts.ndparams));
     await submitAndWait(ctx, [op]);
     return 0;
   },

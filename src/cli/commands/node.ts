@@ -10,8 +10,9 @@ import { LIST_FIELDS_OPTIONS, LIST_OPTIONS, UNITS_OPTION, runList, runListFields
 import { makeNameFilter } from '../filter-parser.ts';
 import { DRY_RUN_OPT, JOB_OPTIONS, PRIORITY_OPT, submitAndWait } from '../jobs.ts';
 import { formatInfo, pairs, type InfoEntry, type InfoValue } from '../format/info.ts';
-import { pyStr } from '../format/pyrepr.ts';
+import { pyStr } from '../../core/pyrepr.ts';
 import { tagCommands } from './tags.ts';
+import { parseIdentKeyVal, parseKeyVal } from '../keyvalue.ts';
 import { add } from './node-add.ts';
 
 export const LIST_DEFAULT_FIELDS = ['name', 'dtotal', 'dfree', 'mtotal', 'mnode', 'mfree', 'pinst_cnt', 'sinst_cnt'];
@@ -114,56 +115,6 @@ export function parseYesNo(value: string): boolean {
   if (v === 'no' || v === 'false') return false;
   if (v === 'yes' || v === 'true') return true;
   throw new ParameterError(`Invalid boolean value '${v}'`);
-}
-
-/** Split on commas not escaped with a backslash, then unescape (utils.UnescapeAndSplit). */
-function unescapeAndSplit(text: string, sep = ','): string[] {
-  const parts: string[] = [];
-  let cur = '';
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '\\' && i + 1 < text.length) {
-      cur += text[i + 1];
-      i++;
-    } else if (ch === sep) {
-      parts.push(cur);
-      cur = '';
-    } else {
-      cur += ch;
-    }
-  }
-  parts.push(cur);
-  return parts;
-}
-
-/** key=val,... with upstream's shorthands: "key" is True, "no_key" False, "-key" None. */
-export function parseKeyVal(opt: string, data: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  if (!data) return out;
-  for (const elem of unescapeAndSplit(data)) {
-    let key: string;
-    let val: unknown;
-    const eq = elem.indexOf('=');
-    if (eq >= 0) [key, val] = [elem.slice(0, eq), elem.slice(eq + 1)];
-    else if (elem.startsWith('no_')) [key, val] = [elem.slice(3), false];
-    else if (elem.startsWith('-')) [key, val] = [elem.slice(1), null];
-    else [key, val] = [elem, true];
-    if (key in out) throw new ParameterError(`Duplicate key '${key}' in option ${opt}`);
-    out[key] = val;
-  }
-  return out;
-}
-
-/** ident:key=val,... (e.g. --hypervisor-state kvm:mem_total=1024); "no_ident" is False, "-ident" None. */
-export function parseIdentKeyVal(opt: string, value: string): [string, unknown] {
-  const colon = value.indexOf(':');
-  const [ident, rest] = colon < 0 ? [value, ''] : [value.slice(0, colon), value.slice(colon + 1)];
-  const removing = ident.startsWith('no_') ? false : ident.startsWith('-') && !/^-\d/.test(ident) ? null : undefined;
-  if (removing !== undefined) {
-    if (rest) throw new ParameterError(`Cannot pass options when removing parameter groups: ${value}`);
-    return [ident.slice(removing === false ? 3 : 1), removing];
-  }
-  return [ident, parseKeyVal(opt, rest)];
 }
 
 /** "a/b" idents become nested dictionaries (utils.FlatToDict). */

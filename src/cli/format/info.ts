@@ -3,7 +3,7 @@
 // distinguishes follow Python's: dicts print sorted, ordered key/value lists keep
 // their order (optionally aligning values), lists print as "- item", and tuples of
 // scalars print inline as "[a, b]".
-import { pyStr } from './pyrepr.ts';
+import { pyStr } from '../../core/pyrepr.ts';
 
 export type InfoScalar = string | number | bigint | boolean | null | undefined;
 export type InfoValue = InfoScalar | readonly InfoValue[] | InfoDict | InfoPairs | InfoTuple;

@@ -3,7 +3,7 @@
 // by a separator, exactly as Ganeti's FormatQueryResult/FormatTable do.
 import { RS_NODATA, RS_NORMAL, RS_OFFLINE, RS_UNAVAIL, RS_UNKNOWN } from '../../core/constants.ts';
 import type { Cell, FieldDef, FieldKind } from '../../core/query.ts';
-import { pyFixed, pyStr } from './pyrepr.ts';
+import { pyFixed, pyStr } from '../../core/pyrepr.ts';
 import { formatTimestamp } from './time.ts';
 
 export type Units = 'h' | 'm' | 'g' | 't';

@@ -4,7 +4,7 @@ import crypto from 'node:crypto';
 import { DISK_TEMPLATES } from '../../core/constants.ts';
 import { ECODE, OpExecError, OpPrereqError, TypeEnforcementError } from '../../core/errors.ts';
 import type { OpInput } from '../../core/opcodes.ts';
-import { pyStr } from '../../cli/format/pyrepr.ts';
+import { pyStr } from '../../core/pyrepr.ts';
 import { DEFAULT_DISKPARAMS, DEFAULT_NDPARAMS } from '../config/defaults.ts';
 import type { ConfigData, NodeGroupObject, NodeObject } from '../config/model.ts';
 import { niceSort } from '../config/ssconf.ts';

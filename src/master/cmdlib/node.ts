@@ -10,7 +10,7 @@ import type { OpInput } from '../../core/opcodes.ts';
 import { resolveHost } from '../../util/resolve.ts';
 import type { NodeObject } from '../config/model.ts';
 import { decideSelfPromotion, nodesToPromote, poolStats } from './candidates.ts';
-import { forceDictType, NDS_PARAMETER_TYPES } from './cluster.ts';
+import { forceDictType, NDS_PARAMETER_TYPES } from '../../core/params.ts';
 import { expandNode, logInfo, rpcTarget, type HookSpec, type LogicalUnit, type LUContext } from './base.ts';
 
 const py = (b: unknown) => (b ? 'True' : 'False');

@@ -1,6 +1,7 @@
 // The ssconf values: small per-key files on every node (spec/core.md §6.5), computed
 // from the configuration. Multi-valued keys are lists of lines.
 import { RELEASE_VERSION } from '../../core/constants.ts';
+import { formatUidPool } from '../../core/params.ts';
 import type { ConfigData, NodeObject } from './model.ts';
 
 const py = (b: unknown) => (b ? 'True' : 'False');
@@ -50,7 +51,7 @@ export function ssconfValues(data: ConfigData, instances: string[] = instanceLis
     primary_ip_family: [String(c.primary_ip_family)],
     release_version: [RELEASE_VERSION],
     ssh_ports: nodes.map((n) => `${n.name}=${String((n.ndparams?.ssh_port as number | undefined) ?? (c.ndparams as Record<string, unknown>)?.ssh_port ?? 22)}`),
-    uid_pool: [],
+    uid_pool: formatUidPool(c.uid_pool, '\n').split('\n').filter((l) => l !== ''),
   };
   for (const [hv, params] of Object.entries(c.hvparams)) {
     values[`hvparams_${hv}`] = Object.keys(params).sort().map((k) => `${k}=${formatSsconfValue(params[k])}`);
