@@ -5,7 +5,7 @@ import { rawToBigInt } from '../core/json.ts';
 import type { Filter, QueryResponse, FieldDef } from '../core/query.ts';
 import type { CommandContext } from './framework.ts';
 import type { OptionSpec } from './parser.ts';
-import { formatFieldList, formatQueryTable, unknownFieldsWarning, type Units } from './format/table.ts';
+import { formatFieldList, formatQueryTable, unknownFieldsWarning, type ColumnFormat, type Units } from './format/table.ts';
 
 export const LIST_OPTIONS: OptionSpec[] = [
   { flags: ['--no-headers'], dest: 'no_headers', help: "Don't display column headers" },
@@ -31,15 +31,18 @@ export interface ListSpec {
   joinedFields?: string[];
   /** The filter the positional arguments (and status options) make. */
   filter: (ctx: CommandContext) => Filter;
+  /** Columns formatted as upstream's list command does it for this resource. */
+  overrides?: Readonly<Record<string, ColumnFormat>>;
 }
 
-export function printQueryResult(ctx: CommandContext, response: QueryResponse, joinedFields: string[] = []): number {
+export function printQueryResult(ctx: CommandContext, response: QueryResponse, joinedFields: string[] = [], overrides?: ListSpec['overrides']): number {
   const lines = formatQueryTable(response.fields, rawToBigInt(response.data) as QueryResponse['data'], {
     header: !ctx.opts.no_headers,
     separator: ctx.opts.separator ?? null,
     units: (ctx.opts.units as Units | undefined) ?? null,
     verbose: Boolean(ctx.opts.verbose),
     joinedFields,
+    overrides,
   });
   for (const l of lines) ctx.out(`${l}\n`);
   const warning = unknownFieldsWarning(response.fields);
@@ -54,7 +57,7 @@ export async function runList(ctx: CommandContext, spec: ListSpec): Promise<numb
   const fields = selectedFields(ctx.opts.output ?? null, spec.defaultFields);
   const client = await ctx.client();
   const response = (await client.call('Query', [spec.resource, fields, spec.filter(ctx)])) as QueryResponse;
-  return printQueryResult(ctx, response, spec.joinedFields);
+  return printQueryResult(ctx, response, spec.joinedFields, spec.overrides);
 }
 
 export async function runListFields(ctx: CommandContext, resource: string): Promise<number> {

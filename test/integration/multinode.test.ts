@@ -134,6 +134,29 @@ test('node-add hooks run on the existing nodes (pre) and on every node with the 
   assert.equal(master.run('gnt-node', ['remove', 'node4']).code, 0);
 });
 
+test('an offline node is not contacted: its live fields are "*", jobs on it fail; it comes back online', async () => {
+  let r = master.run('gnt-node', ['modify', '-O', 'yes', '--auto-promote', 'node3']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, / - offline -> True\n/);
+  assert.match(master.run('gnt-node', ['list', '--no-headers', '-o', 'name,role,mfree', 'node3']).stdout, /^node3 O +\*\n$/);
+  assert.equal(ssconf(master, 'offline_nodes'), 'node3\n');
+  r = master.run('gnt-debug', ['delay', '-n', 'node3', '0.01']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /node3.*[Oo]ffline/);
+  r = master.run('gnt-node', ['modify', '-O', 'no', 'node3']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(master.run('gnt-node', ['list', '--no-headers', '-o', 'name,role', 'node3']).stdout, /^node3 [CR]\n$/);
+});
+
+test('gnt-node add with -s and --master-capable no: a regular node with its secondary address', () => {
+  const n5 = cluster.join(master, 'node5', ['-s', '127.0.0.99', '--master-capable', 'no', '--node-parameters', 'ssh_port=2222']);
+  const row = master.run('gnt-node', ['list', '--no-headers', '--separator=|', '-o', 'name,sip,role,master_capable,ndp/ssh_port', 'node5']).stdout;
+  assert.equal(row, 'node5|127.0.0.99|R|N|2222\n');
+  assert.ok(!fs.existsSync(n5.file('var/lib/ganeti/cluster-key')), 'a regular node gets no cluster key');
+  assert.match(ssconf(n5, 'node_secondary_ips'), /^node5 127\.0\.0\.99$/m);
+  assert.equal(master.run('gnt-node', ['remove', 'node5']).code, 0);
+});
+
 test('a dead node: verify reports it, jobs that need it fail and name it, others go on; it is re-added', async () => {
   node2.kill();
   const verify = master.run('gnt-cluster', ['verify']);

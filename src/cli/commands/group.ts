@@ -1,14 +1,12 @@
 // gnt-group: node-group administration (upstream's gnt_group.py).
-import { EXIT_FAILURE, EXIT_UNKNOWN_FIELD } from '../../core/constants.ts';
-import { rawToBigInt } from '../../core/json.ts';
+import { EXIT_FAILURE } from '../../core/constants.ts';
 import type { QueryResponse } from '../../core/query.ts';
 import { makeNameFilter } from '../filter-parser.ts';
 import { formatInfo, pairs, type InfoValue } from '../format/info.ts';
 import { pyStr } from '../../core/pyrepr.ts';
-import { formatQueryTable, unknownFieldsWarning } from '../format/table.ts';
 import { toolMain, type Command, type CommandContext } from '../framework.ts';
 import { JOB_OPTIONS, submitAndWait } from '../jobs.ts';
-import { LIST_FIELDS_OPTIONS, LIST_OPTIONS, runListFields, selectedFields } from '../list.ts';
+import { LIST_FIELDS_OPTIONS, LIST_OPTIONS, runList, runListFields } from '../list.ts';
 import type { OptionSpec } from '../parser.ts';
 import { tagCommands } from './tags.ts';
 import { identDict, parseIdentKeyVal, parseKeyVal } from '../keyvalue.ts';
@@ -98,25 +96,13 @@ const list: Command = {
   description: 'Lists the node groups in the cluster. The available fields can be shown using the "list-fields" command (see the man page for details). The default list is (in order): name, node_cnt, pinst_cnt, alloc_policy, ndparams.',
   args: { min: 0, max: null },
   options: LIST_OPTIONS,
-  async run(ctx) {
-    const fields = selectedFields(ctx.opts.output ?? null, ['name', 'node_cnt', 'pinst_cnt', 'alloc_policy', 'ndparams']);
-    const filter = makeNameFilter(ctx.args, { forceFilter: Boolean(ctx.opts.force_filter) });
-    const response = (await (await ctx.client()).call('Query', ['group', fields, filter])) as QueryResponse;
-    const lines = formatQueryTable(response.fields, rawToBigInt(response.data) as QueryResponse['data'], {
-      header: !ctx.opts.no_headers,
-      separator: ctx.opts.separator ?? null,
-      verbose: Boolean(ctx.opts.verbose),
-      joinedFields: ['node_list', 'pinst_list'],
-      overrides: { ndparams: { format: fmtDict, alignRight: false } },
-    });
-    for (const l of lines) ctx.out(`${l}\n`);
-    const warning = unknownFieldsWarning(response.fields);
-    if (warning) {
-      ctx.err(`${warning}\n`);
-      return EXIT_UNKNOWN_FIELD;
-    }
-    return 0;
-  },
+  run: (ctx) => runList(ctx, {
+    resource: 'group',
+    defaultFields: ['name', 'node_cnt', 'pinst_cnt', 'alloc_policy', 'ndparams'],
+    joinedFields: ['node_list', 'pinst_list'],
+    overrides: { ndparams: { format: fmtDict, alignRight: false } },
+    filter: (c) => makeNameFilter(c.args, { forceFilter: Boolean(c.opts.force_filter) }),
+  }),
 };
 
 const listFields: Command = {

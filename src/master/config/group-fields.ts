@@ -4,6 +4,7 @@ import type { Field, FieldKind } from '../../core/query.ts';
 import type { ConfigData, NodeGroupObject } from './model.ts';
 import { niceSort } from './ssconf.ts';
 import type { ConfigStore } from './store.ts';
+import { NDP_FIELDS } from './node-fields.ts';
 
 export interface GroupView {
   group: NodeGroupObject;
@@ -20,17 +21,6 @@ const dict = (v: unknown): Dict => (v !== null && typeof v === 'object' && !Arra
  */
 export const NDPARAM_ORDER = ['oob_program', 'spindle_count', 'exclusive_storage', 'ovs', 'ovs_name', 'ovs_link', 'ssh_port', 'cpu_speed'];
 
-/** Title and kind of each ndp/<name> field (those without a title show their name). */
-const NDPARAM_FIELDS: ReadonlyArray<[string, string, FieldKind]> = [
-  ['cpu_speed', 'ndp/cpu_speed', 'float'],
-  ['exclusive_storage', 'ExclusiveStorage', 'bool'],
-  ['oob_program', 'OutOfBandProgram', 'other'],
-  ['ovs', 'OpenvSwitch', 'bool'],
-  ['ovs_link', 'OpenvSwitchLink', 'other'],
-  ['ovs_name', 'OpenvSwitchName', 'other'],
-  ['spindle_count', 'SpindleCount', 'number'],
-  ['ssh_port', 'ndp/ssh_port', 'number'],
-];
 
 /** A dictionary with `order`'s keys first (luxid's record field order), then the others. */
 function ordered(d: Dict, order: string[]): Dict {
@@ -96,7 +86,7 @@ export const GROUP_FIELDS: ReadonlyMap<string, Field<GroupView>> = new Map([
   f('ipolicy', 'InstancePolicy', 'other', 'Instance policy limitations (merged)', (v) => groupIpolicy(v.config, v.group)),
   f('mtime', 'MTime', 'timestamp', 'Modification timestamp', (v) => v.group.mtime),
   f('name', 'Group', 'text', 'Group name', (v) => v.group.name),
-  ...NDPARAM_FIELDS.map(([p, title, kind]) =>
+  ...NDP_FIELDS.map(([p, title, kind]) =>
     f(`ndp/${p}`, title, kind, `The "${p}" node parameter`, (v) => groupNdParams(v.config, v.group)[p] ?? null)),
   f('ndparams', 'NDParams', 'other', 'Node parameters', (v) => groupNdParams(v.config, v.group)),
   f('node_cnt', 'Nodes', 'number', 'Number of nodes', (v) => groupNodes(v.config, v.group.uuid).length),

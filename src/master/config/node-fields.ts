@@ -116,7 +116,8 @@ export function nodeInstances(config: ConfigData, nodeUuid: string): [string[], 
   return [niceSort(primary), niceSort(secondary)];
 }
 
-const NDP_FIELDS: Array<[string, string, FieldKind]> = [
+/** Title and kind of each ndp/<name> field (nodes and groups have the same ones). */
+export const NDP_FIELDS: ReadonlyArray<[string, string, FieldKind]> = [
   ['cpu_speed', 'ndp/cpu_speed', 'float'],
   ['exclusive_storage', 'ExclusiveStorage', 'bool'],
   ['oob_program', 'OutOfBandProgram', 'other'],
