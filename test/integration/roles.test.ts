@@ -19,13 +19,14 @@ function run(cmd: string, args: string[], cwd = dir) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-test('`ganeti links DIR` makes a symlink per role; each answers --version from an empty directory', () => {
+test('`ganeti links DIR` makes a symlink per role and one named ganeti; each answers --version from an empty directory', () => {
   const copy = path.join(dir, 'ganeti');
   fs.copyFileSync(BIN, copy);
   fs.chmodSync(copy, 0o755);
   const links = path.join(dir, 'sbin');
   assert.equal(run(copy, ['links', links]).code, 0);
-  assert.deepEqual(fs.readdirSync(links).sort(), [...ROLES].sort());
+  assert.deepEqual(fs.readdirSync(links).sort(), ['ganeti', ...ROLES].sort());
+  assert.match(run(path.join(links, 'ganeti'), ['--version']).stdout, /^ganeti \(ganeti-ts\)/);
   const empty = path.join(dir, 'empty');
   fs.mkdirSync(empty);
   for (const role of ROLES) {
