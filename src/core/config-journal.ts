@@ -30,10 +30,19 @@ export interface ConfigDelta {
   del?: Array<[Section, string]>;
 }
 
-/** Quiet time after a change before config.data is rewritten. */
-const SNAPSHOT_DELAY_MS = 300;
-/** A journal this long is folded into config.data even while changes continue. */
-const SNAPSHOT_MAX_RECORDS = 200;
+/**
+ * When config.data is rewritten: after a quiet time without changes, or once the journal
+ * holds this many records even while changes continue. The master's copy is what
+ * Ganeti's own tools read, so it follows quickly; a candidate's copy only has to be
+ * complete (its journal counts as much), and rewriting a large configuration on every
+ * candidate at once costs the disk they may share.
+ */
+export interface SnapshotPolicy {
+  quietMs: number;
+  maxRecords: number;
+}
+export const MASTER_SNAPSHOTS: SnapshotPolicy = { quietMs: 300, maxRecords: 200 };
+export const REPLICA_SNAPSHOTS: SnapshotPolicy = { quietMs: 2000, maxRecords: 1000 };
 
 /** Serialized objects by identity, valid while their serial_no is unchanged. */
 const objectText = new WeakMap<object, { serial: number; text: string }>();
@@ -171,7 +180,10 @@ export class DurableConfig {
   /** Serial of the last config.data written (or read). */
   private snapshotSerial: number;
 
-  constructor(file: string, data: ConfigData) {
+  private readonly policy: SnapshotPolicy;
+
+  constructor(file: string, data: ConfigData, policy: SnapshotPolicy = MASTER_SNAPSHOTS) {
+    this.policy = policy;
     this.file = file;
     this.journalFile = journalFileFor(file);
     this.data = data;
@@ -182,7 +194,7 @@ export class DurableConfig {
    * Load, and fold a leftover journal into config.data at once: appending after a torn
    * record would glue the next record to it and hide it from the next replay.
    */
-  static load(file: string): DurableConfig {
+  static load(file: string, policy: SnapshotPolicy = MASTER_SNAPSHOTS): DurableConfig {
     const data = loadConfig(file);
     const journal = journalFileFor(file);
     if (fs.existsSync(journal)) {
@@ -190,7 +202,7 @@ export class DurableConfig {
       fs.rmSync(journal, { force: true });
       syncDirSync(path.dirname(file));
     }
-    const config = new DurableConfig(file, data);
+    const config = new DurableConfig(file, data, policy);
     config.snapshotSerial = data.serial_no;
     return config;
   }
@@ -231,7 +243,7 @@ export class DurableConfig {
   }
 
   private scheduleSnapshot(): void {
-    if (this.pending.length >= SNAPSHOT_MAX_RECORDS) {
+    if (this.pending.length >= this.policy.maxRecords) {
       void this.snapshot().catch(() => undefined);
       return;
     }
@@ -239,7 +251,7 @@ export class DurableConfig {
     this.snapshotTimer = setTimeout(() => {
       this.snapshotTimer = null;
       void this.snapshot().catch(() => undefined);
-    }, SNAPSHOT_DELAY_MS);
+    }, this.policy.quietMs);
     this.snapshotTimer.unref();
   }
 

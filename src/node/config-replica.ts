@@ -3,7 +3,7 @@
 // same files the master itself writes, so that a candidate can take over as master.
 import fs from 'node:fs';
 import crypto from 'node:crypto';
-import { DurableConfig, journalFileFor, loadConfig, parseConfig, serializeConfig, validDelta, applyDelta } from '../core/config-journal.ts';
+import { DurableConfig, REPLICA_SNAPSHOTS, journalFileFor, loadConfig, parseConfig, serializeConfig, validDelta, applyDelta } from '../core/config-journal.ts';
 import { RpcFail, type NodeContext } from './context.ts';
 
 let replica: { file: string; config: DurableConfig } | null = null;
@@ -12,7 +12,7 @@ function open(ctx: NodeContext): DurableConfig | null {
   const file = ctx.paths.configFile;
   if (replica?.file === file) return replica.config;
   if (!fs.existsSync(file)) return null;
-  replica = { file, config: DurableConfig.load(file) };
+  replica = { file, config: DurableConfig.load(file, REPLICA_SNAPSHOTS) };
   return replica.config;
 }
 
@@ -36,7 +36,7 @@ export async function replaceConfig(ctx: NodeContext, text: string): Promise<voi
   if (current) {
     await current.replace(data);
   } else {
-    const config = new DurableConfig(ctx.paths.configFile, data);
+    const config = new DurableConfig(ctx.paths.configFile, data, REPLICA_SNAPSHOTS);
     await config.snapshot();
     replica = { file: ctx.paths.configFile, config };
   }
