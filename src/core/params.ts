@@ -136,3 +136,11 @@ export function formatUidPool(pool: unknown, separator = ', '): string {
   if (!isUidPool(pool)) return '';
   return pool.map(([lo, hi]) => (lo === hi ? String(lo) : `${lo}-${hi}`)).join(separator);
 }
+
+/** forceDictType on a copy: the converted dictionary, the input left alone. */
+export function typedDict(target: unknown, types: TypeTable, allowed: unknown[] = []): Record<string, unknown> {
+  if (target === null || typeof target !== 'object' || Array.isArray(target)) forceDictType(target, types, allowed); // throws
+  const out = { ...(target as Record<string, unknown>) };
+  forceDictType(out, types, allowed);
+  return out;
+}

@@ -7,7 +7,8 @@ import { runQuery } from '../../src/core/query.ts';
 import type { OpInput } from '../../src/core/opcodes.ts';
 import { parseIdentKeyVal, parseKeyVal } from '../../src/cli/keyvalue.ts';
 import type { LUContext } from '../../src/master/cmdlib/base.ts';
-import { forceDictType, groupAdd, groupAssignNodes, groupRemove, groupRename, groupSetParams, lookupNodeGroup } from '../../src/master/cmdlib/group.ts';
+import { typedDict } from '../../src/core/params.ts';
+import { groupAdd, groupAssignNodes, groupRemove, groupRename, groupSetParams, lookupNodeGroup } from '../../src/master/cmdlib/group.ts';
 import * as D from '../../src/master/config/defaults.ts';
 import { GROUP_FIELDS, groupViews } from '../../src/master/config/group-fields.ts';
 import type { ConfigData } from '../../src/master/config/model.ts';
@@ -101,14 +102,14 @@ test('group query: sorted by name, members from the nodes, parameters merged ove
   assert.equal(GROUP_FIELDS.size, 25);
 });
 
-test('forceDictType: conversions and upstream messages', () => {
+test('typedDict (ForceDictType on a copy): conversions and upstream messages', () => {
   const types = { a: 'int', b: 'bool', c: 'string', d: 'float' } as const;
-  assert.deepEqual(forceDictType({ a: '12', b: 'TRUE', c: false, d: '1.5' }, types), { a: 12, b: true, c: '', d: 1.5 });
-  assert.deepEqual(forceDictType({ b: 'false' }, types), { b: false });
-  assert.throws(() => forceDictType({ x: 1 }, types), (e: unknown) => e instanceof TypeEnforcementError && e.message === "Unknown parameter 'x'");
-  assert.throws(() => forceDictType({ a: 'abc' }, types), (e: unknown) => e instanceof TypeEnforcementError && e.message === "'a' (value abc) is not a valid integer");
-  assert.throws(() => forceDictType({ b: 'maybe' }, types), (e: unknown) => e instanceof TypeEnforcementError && e.message === "'b' (value maybe) is not a valid boolean");
-  assert.throws(() => forceDictType({ a: null }, types), (e: unknown) => e instanceof TypeEnforcementError && e.message === "'a' (value None) is not a valid integer");
+  assert.deepEqual(typedDict({ a: '12', b: 'TRUE', c: false, d: '1.5' }, types), { a: 12, b: true, c: '', d: 1.5 });
+  assert.deepEqual(typedDict({ b: 'false' }, types), { b: false });
+  assert.throws(() => typedDict({ x: 1 }, types), (e: unknown) => e instanceof TypeEnforcementError && e.message === "Unknown parameter 'x'");
+  assert.throws(() => typedDict({ a: 'abc' }, types), (e: unknown) => e instanceof TypeEnforcementError && e.message === "'a' (value abc) is not a valid integer");
+  assert.throws(() => typedDict({ b: 'maybe' }, types), (e: unknown) => e instanceof TypeEnforcementError && e.message === "'b' (value maybe) is not a valid boolean");
+  assert.throws(() => typedDict({ a: null }, types), (e: unknown) => e instanceof TypeEnforcementError && e.message === "'a' (value None) is not a valid integer");
 });
 
 test('lookupNodeGroup: uuid, name, the only group, and the errors', () => {

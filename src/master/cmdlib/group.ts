@@ -2,16 +2,16 @@
 // lib/cmdlib/group.py): the same checks in the same order, with the same errors.
 import crypto from 'node:crypto';
 import { DISK_TEMPLATES } from '../../core/constants.ts';
-import { ECODE, OpExecError, OpPrereqError, TypeEnforcementError } from '../../core/errors.ts';
+import { ECODE, OpExecError, OpPrereqError } from '../../core/errors.ts';
 import type { OpInput } from '../../core/opcodes.ts';
 import { pyStr } from '../../core/pyrepr.ts';
-import { DEFAULT_DISKPARAMS, DEFAULT_NDPARAMS } from '../config/defaults.ts';
+import { DISK_DT_TYPES, ISPECS_PARAMETER_TYPES, NDS_PARAMETER_TYPES, typedDict } from '../../core/params.ts';
+import { DEFAULT_DISKPARAMS } from '../config/defaults.ts';
 import type { ConfigData, NodeGroupObject, NodeObject } from '../config/model.ts';
 import { niceSort } from '../config/ssconf.ts';
 import { expandNode, type HookSpec, type LockPlan, type LogicalUnit, type LUContext } from './base.ts';
 
 type Dict = Record<string, unknown>;
-type ParamType = 'string' | 'int' | 'float' | 'bool';
 
 const VALUE_DEFAULT = 'default';
 
@@ -26,73 +26,6 @@ export function lookupNodeGroup(data: ConfigData, target: string | null | undefi
   const g = groups.find((x) => x.name === target);
   if (!g) throw new OpPrereqError(`Node group '${target}' not found`, ECODE.NOENT);
   return g.uuid;
-}
-
-function typeOf(v: unknown): ParamType {
-  if (typeof v === 'boolean') return 'bool';
-  if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
-  return 'string';
-}
-
-/** constants.NDS_PARAMETER_TYPES (cpu_speed is a float even where its default is 1). */
-const ND_TYPES: Record<string, ParamType> = {
-  ...Object.fromEntries(Object.entries(DEFAULT_NDPARAMS).map(([k, v]) => [k, typeOf(v)])),
-  cpu_speed: 'float',
-};
-
-/** constants.DISK_DT_TYPES: every disk parameter of every template. */
-const DISK_DT_TYPES: Record<string, ParamType> = Object.fromEntries(
-  Object.values(DEFAULT_DISKPARAMS as Record<string, Dict>).flatMap((params) => Object.entries(params).map(([k, v]) => [k, typeOf(v)])));
-
-/** Python's str() of a parameter value, as upstream's messages show them. */
-function pyValue(v: unknown): string {
-  return pyStr(v);
-}
-
-/** utils.ForceDictType: unknown keys refused, values converted to their declared type. */
-export function forceDictType(target: unknown, types: Record<string, ParamType>, allowed: unknown[] = []): Dict {
-  if (target === null || typeof target !== 'object' || Array.isArray(target)) {
-    throw new TypeEnforcementError(`Expected dictionary, got '${pyValue(target)}'`);
-  }
-  const out: Dict = { ...(target as Dict) };
-  for (const [key, value] of Object.entries(out)) {
-    if (!Object.hasOwn(types, key)) throw new TypeEnforcementError(`Unknown parameter '${key}'`);
-    if (allowed.includes(value)) continue;
-    const bad = (what: string) => new TypeEnforcementError(`'${key}' (value ${pyValue(value)}) is not a valid ${what}`);
-    switch (types[key]) {
-      case 'string':
-        if (typeof value !== 'string') {
-          if (value === false) out[key] = '';
-          else throw bad('string');
-        }
-        break;
-      case 'bool':
-        if (typeof value === 'string' && value) {
-          if (value.toLowerCase() === 'false') out[key] = false;
-          else if (value.toLowerCase() === 'true') out[key] = true;
-          else throw bad('boolean');
-        } else {
-          out[key] = Boolean(value);
-        }
-        break;
-      case 'int': {
-        // Python's int(): integers, or decimal strings (surrounding blanks allowed).
-        if (typeof value === 'number' && Number.isFinite(value)) out[key] = Math.trunc(value);
-        else if (typeof value === 'boolean') out[key] = value ? 1 : 0;
-        else if (typeof value === 'string' && /^\s*[-+]?\d+\s*$/.test(value)) out[key] = Number.parseInt(value, 10);
-        else throw bad('integer');
-        break;
-      }
-      case 'float': {
-        const n = typeof value === 'number' ? value : typeof value === 'boolean' ? Number(value) :
-          typeof value === 'string' && value.trim() !== '' ? Number(value) : Number.NaN;
-        if (Number.isNaN(n) && !(typeof value === 'string' && /^\s*[-+]?nan\s*$/i.test(value))) throw bad('float');
-        out[key] = n;
-        break;
-      }
-    }
-  }
-  return out;
 }
 
 /** utils.VerifyDictOptions: every key (and nested key) must exist in the defaults. */
@@ -126,9 +59,6 @@ function dict(v: unknown): Dict {
 
 const IPOLICY_PARAMETERS = ['vcpu-ratio', 'spindle-ratio'];
 const IPOLICY_ALL_KEYS = ['minmax', 'std', 'disk-templates', ...IPOLICY_PARAMETERS];
-const ISPECS_PARAMETER_TYPES: Record<string, ParamType> = {
-  'memory-size': 'int', 'cpu-count': 'int', 'disk-count': 'int', 'disk-size': 'int', 'nic-count': 'int', 'spindle-use': 'int',
-};
 
 /** GetUpdatedIPolicy for a group: empty or "default" values drop the key; ratios are floats. */
 function updatedGroupIpolicy(old: Dict, update: Dict): Dict {
@@ -143,12 +73,12 @@ function updatedGroupIpolicy(old: Dict, update: Dict): Dict {
     } else if (IPOLICY_PARAMETERS.includes(key)) {
       const n = typeof value === 'string' && value.trim() !== '' ? Number(value) : typeof value === 'number' ? value : Number.NaN;
       if (Number.isNaN(n)) {
-        throw new OpPrereqError(`Invalid value for attribute '${key}': '${pyValue(value)}', error: could not convert string to float: ${pyStr(String(value))}`, ECODE.INVAL);
+        throw new OpPrereqError(`Invalid value for attribute '${key}': '${pyStr(value)}', error: could not convert string to float: ${pyStr(String(value))}`, ECODE.INVAL);
       }
       ipolicy[key] = n;
     } else if (key === 'minmax') {
       if (!Array.isArray(value)) throw new OpPrereqError(`Invalid instance policy: ${key} must be a list`, ECODE.INVAL);
-      ipolicy[key] = value.map((mm) => Object.fromEntries(Object.entries(dict(mm)).map(([k, spec]) => [k, forceDictType(spec, ISPECS_PARAMETER_TYPES)])));
+      ipolicy[key] = value.map((mm) => Object.fromEntries(Object.entries(dict(mm)).map(([k, spec]) => [k, typedDict(spec, ISPECS_PARAMETER_TYPES)])));
     } else if (key === 'std') {
       throw new OpPrereqError(`${key} cannot appear in group instance specs`, ECODE.INVAL);
     } else {
@@ -171,7 +101,7 @@ function checkIpolicyVsDiskTemplates(data: ConfigData, ipolicy: Dict): void {
 /** Disk parameters from an opcode: per-template type checks, then known keys only. */
 function checkDiskParams(diskparams: Dict): Dict {
   const out: Dict = { ...diskparams };
-  for (const t of DISK_TEMPLATES) if (Object.hasOwn(out, t)) out[t] = forceDictType(out[t], DISK_DT_TYPES);
+  for (const t of DISK_TEMPLATES) if (Object.hasOwn(out, t)) out[t] = typedDict(out[t], DISK_DT_TYPES);
   verifyDictOptions(out, DEFAULT_DISKPARAMS as Dict);
   return out;
 }
@@ -210,7 +140,7 @@ export function groupAdd(op: OpInput, ctx: LUContext): LogicalUnit {
       if (existing !== null) {
         throw new OpPrereqError(`Desired group name '${name}' already exists as a node group (UUID: ${existing})`, ECODE.EXISTS);
       }
-      if (nonEmpty(op.ndparams)) ndparams = forceDictType(op.ndparams, ND_TYPES);
+      if (nonEmpty(op.ndparams)) ndparams = typedDict(op.ndparams, NDS_PARAMETER_TYPES);
       diskparams = nonEmpty(op.diskparams) ? checkDiskParams(op.diskparams as Dict) : {};
       if (nonEmpty(op.ipolicy)) checkIpolicyVsDiskTemplates(data, updatedGroupIpolicy({}, op.ipolicy as Dict));
     },
@@ -354,13 +284,13 @@ export function groupSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
     checkPrereq() {
       const data = ctx.config.data;
       const group = groupObject(ctx, uuid, name);
-      if (nonEmpty(op.ndparams)) newNdparams = forceDictType(updatedParams(dict(group.ndparams), op.ndparams as Dict), ND_TYPES);
+      if (nonEmpty(op.ndparams)) newNdparams = typedDict(updatedParams(dict(group.ndparams), op.ndparams as Dict), NDS_PARAMETER_TYPES);
       if (nonEmpty(op.diskparams)) {
         const old = dict(group.diskparams);
         const update = op.diskparams as Dict;
         const merged: Dict = { ...old };
         for (const t of DISK_TEMPLATES) {
-          if (Object.hasOwn(update, t)) merged[t] = forceDictType(updatedParams(dict(old[t]), dict(update[t])), DISK_DT_TYPES);
+          if (Object.hasOwn(update, t)) merged[t] = typedDict(updatedParams(dict(old[t]), dict(update[t])), DISK_DT_TYPES);
         }
         for (const t of Object.keys(update)) if (!Object.hasOwn(merged, t)) merged[t] = update[t];
         verifyDictOptions(merged, DEFAULT_DISKPARAMS as Dict);
