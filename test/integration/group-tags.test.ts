@@ -12,7 +12,7 @@ const cluster = new TestCluster();
 after(() => cluster.destroy());
 const node = cluster.init('node1.gnt.test', 'cluster.gnt.test');
 
-const GOLDEN = path.resolve('../shared/golden');
+const GOLDEN = path.join(import.meta.dirname, '../golden');
 
 /** The STDOUT section of a golden recording. */
 function goldenStdout(file: string): string {
