@@ -159,7 +159,14 @@ export async function runDaemon(spec: DaemonSpec, opts: DaemonOptions, rawArgs: 
     logger?.flush();
     if (process.env[CHILD_MARK]) notifyParent({ error: message, exitCode });
     else process.stderr.write(`${message}\n`);
-    lock?.close();
+    if (lock) {
+      // The pid file is ours (we hold its lock): a daemon that never started leaves none.
+      fs.rmSync(nodePaths(nodeEnv().root).pidFile(spec.name), { force: true });
+      lock.close();
+    }
+    // Whatever the failed start left open (sockets, workers) must not keep a daemon that
+    // never started alive; the timer only gives the message to the parent time to leave.
+    setTimeout(() => process.exit(exitCode), 200).unref();
     return exitCode;
   }
 }

@@ -5,7 +5,6 @@ import fs from 'node:fs';
 import net from 'node:net';
 import { resolveHost as resolve } from '../util/resolve.ts';
 import crypto from 'node:crypto';
-import { spawn } from 'node:child_process';
 import {
   CONFIG_VERSION, DEFAULT_MAX_RUNNING_JOBS, DEFAULT_MAX_TRACKED_JOBS, DISK_TEMPLATES, HYPERVISORS, JOB_QUEUE_VERSION,
 } from '../core/constants.ts';
@@ -13,7 +12,6 @@ import { ECODE, OpPrereqError } from '../core/errors.ts';
 import { ssconfText } from '../core/ssconf.ts';
 import { mkdirs, writeFileAtomicSync } from '../util/fs.ts';
 import type { NodeEnv, NodePaths } from '../util/paths.ts';
-import { selfCommand } from '../util/self.ts';
 import { deriveNodeKey, encodeKey, generateClusterSecret } from '../rpc/auth.ts';
 import * as D from './config/defaults.ts';
 import { nowFloat, type ConfigData } from './config/model.ts';
@@ -193,42 +191,4 @@ export function removeClusterFiles(paths: NodePaths): void {
     if (name.startsWith('ssconf_')) fs.rmSync(`${paths.dataDir}/${name}`, { force: true });
   }
   fs.rmSync(paths.queueDir, { recursive: true, force: true });
-}
-
-/** Start a daemon of this node (detached); resolves with its start-up exit code. */
-export function startDaemon(role: 'noded' | 'masterd', extraArgs: string[] = []): Promise<{ code: number; stderr: string }> {
-  const [cmd, ...prefix] = selfCommand();
-  return new Promise((resolveStart) => {
-    const child = spawn(cmd, [...prefix, role, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
-    let stderr = '';
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
-    child.on('exit', (code) => resolveStart({ code: code ?? 1, stderr }));
-    child.on('error', (e) => resolveStart({ code: 1, stderr: e.message }));
-  });
-}
-
-/** Stop a daemon of this node through its pid file: SIGTERM, then SIGKILL after the grace time. */
-export async function stopDaemon(paths: NodePaths, name: string, graceMs = 30_000): Promise<boolean> {
-  let pid: number;
-  try {
-    pid = Number.parseInt(fs.readFileSync(paths.pidFile(name), 'utf8').trim(), 10);
-  } catch {
-    return false;
-  }
-  if (!Number.isInteger(pid) || pid <= 1) return false;
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (!alive()) return false;
-  process.kill(pid, 'SIGTERM');
-  const deadline = Date.now() + graceMs;
-  while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (alive()) process.kill(pid, 'SIGKILL');
-  fs.rmSync(paths.pidFile(name), { force: true });
-  return true;
 }

@@ -13,6 +13,8 @@ import { LuxiServer } from './luxi/server.ts';
 import { luxiMethods } from './luxi/methods.ts';
 import { rpcTarget, type MasterServices } from './cmdlib/base.ts';
 import { Replicator } from './replication.ts';
+import { verifyMasterVotes, votingTimeoutMs } from './failover/voting.ts';
+import { masterIpParams } from './failover/master-ip.ts';
 import type { NodeObject } from './config/model.ts';
 import type { OpInput } from '../core/opcodes.ts';
 
@@ -97,13 +99,42 @@ export class Master implements MasterServices {
     return [this.paths.masterSocket, this.paths.querySocket];
   }
 
-  async start(): Promise<void> {
+  /**
+   * Start: unless told not to, only with more than half of the nodes voting for this one
+   * (spec/core.md §5), then the master IP, the queue and LUXI.
+   */
+  async start(opts: { voting: boolean } = { voting: true }): Promise<void> {
+    if (opts.voting) await this.checkVotes();
+    else this.log.warn('started without voting (--no-voting): the nodes were not asked who the master is');
+    await this.activateMasterIp();
     const runnable = this.queue.open();
     this.luxi = new LuxiServer(luxiMethods(this), this.log);
     await this.luxi.listen(this.socketPaths);
     for (const job of runnable) this.executor.enqueue(job);
     void this.replicator.distributeSsconf(true);
     this.log.info({ cluster: this.config.cluster.cluster_name }, 'master daemon started');
+  }
+
+  private async checkVotes(): Promise<void> {
+    const others = this.config.nodes().filter((n) => n.name !== this.hostname).map(rpcTarget);
+    const verdict = await verifyMasterVotes({
+      rpc: this.rpc,
+      nodes: others,
+      self: this.hostname,
+      ownSerial: this.config.data.serial_no,
+      timeoutMs: votingTimeoutMs(),
+      onRetry: (reason) => this.log.warn({ reason }, 'master voting not decided yet, asking again'),
+    });
+    if (verdict.kind !== 'won') {
+      throw new StartupError(`Not starting: this node is not confirmed as the master: ${verdict.reason}`, EXIT_NOTMASTER);
+    }
+    this.log.info({ votes: verdict.inFavor, nodes: verdict.voters }, 'the nodes agree that this node is the master');
+  }
+
+  /** The master IP up on this node (upstream's step at masterd start); a failure is logged, not fatal. */
+  private async activateMasterIp(): Promise<void> {
+    const r = await this.rpc.call(rpcTarget(this.config.masterNode()), 'node_activate_master_ip', [masterIpParams(this.config.data), Boolean(this.config.cluster.use_external_mip_script)]);
+    if (!r.ok) this.log.error({ err: r.error }, 'could not activate the master IP');
   }
 
   /** Stop taking jobs, let running ones finish, then close. */

@@ -56,8 +56,8 @@ export class Replicator {
   private channel(name: string): Channel {
     let c = this.channels.get(name);
     if (!c) {
-      // A candidate's replica is trusted only after one whole upload from this master:
-      // it may hold a change this master lost in a crash before its own fdatasync.
+      // A candidate's replica is trusted only after one whole upload from this master: it
+      // may come from another master (failover) or have missed changes while this one was down.
       c = { config: Promise.resolve(), queue: Promise.resolve(), needsFullConfig: true };
       this.channels.set(name, c);
     }

@@ -14,6 +14,8 @@ import { RpcFail, type Handler, type NodeContext } from './context.ts';
 import { hooksRunner } from './hooks.ts';
 import { nodeVerify } from './verify.ts';
 import { MEMBERSHIP } from './membership.ts';
+import { MASTER_ROLE } from './master-role.ts';
+import { activateMasterIp, changeMasterNetmask, deactivateMasterIp } from './master-ip.ts';
 
 export { RpcFail, type NodeContext, type Handler } from './context.ts';
 
@@ -131,4 +133,8 @@ export const BACKEND: Record<ProcedureName, Handler> = {
   hooks_runner: (ctx, args) => hooksRunner(ctx, args),
   node_verify: (ctx, args) => nodeVerify(ctx, args),
   ...MEMBERSHIP,
+  ...MASTER_ROLE,
+  node_activate_master_ip: (ctx, args) => activateMasterIp(ctx, args),
+  node_deactivate_master_ip: (ctx, args) => deactivateMasterIp(ctx, args),
+  node_change_master_netmask: (ctx, args) => changeMasterNetmask(ctx, args),
 };

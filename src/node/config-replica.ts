@@ -42,6 +42,15 @@ export async function replaceConfig(ctx: NodeContext, text: string): Promise<voi
   }
 }
 
+/**
+ * Write the replica out and forget it: this node's master daemon takes config.data over
+ * (master failover), and a replica's pending snapshot must never overwrite it.
+ */
+export async function releaseReplica(_ctx: NodeContext): Promise<void> {
+  if (replica) await replica.config.close().catch(() => undefined);
+  replica = null;
+}
+
 /** Forget the replica and remove its files (demotion, leaving the cluster). */
 export async function dropReplica(ctx: NodeContext): Promise<void> {
   if (replica) await replica.config.close().catch(() => undefined);
@@ -57,7 +66,8 @@ export async function dropReplica(ctx: NodeContext): Promise<void> {
 export function replicaState(ctx: NodeContext): { serial: number; checksum: string } | null {
   let data;
   try {
-    data = replica?.file === ctx.paths.configFile ? replica.config.data : loadConfig(ctx.paths.configFile);
+    // From the files: on the master node they belong to masterd, not to a replica here.
+    data = loadConfig(ctx.paths.configFile);
   } catch {
     return null;
   }

@@ -27,6 +27,14 @@ export const PROCEDURES = {
   node_demote_from_mc: { timeout: RPC_TMO.URGENT },
   node_leave_cluster: { timeout: RPC_TMO.NORMAL },
   run_command: { timeout: RPC_TMO.FAST },
+  master_node_name: { timeout: RPC_TMO.URGENT, allowOffline: true },
+  master_vote: { timeout: RPC_TMO.URGENT, allowOffline: true },
+  node_stop_master: { timeout: RPC_TMO.FAST },
+  node_start_master_daemons: { timeout: RPC_TMO.FAST },
+  node_release_config: { timeout: RPC_TMO.URGENT },
+  node_activate_master_ip: { timeout: RPC_TMO.FAST },
+  node_deactivate_master_ip: { timeout: RPC_TMO.FAST },
+  node_change_master_netmask: { timeout: RPC_TMO.FAST },
   copy_file: { timeout: RPC_TMO.NORMAL },
 } satisfies Record<string, ProcedureSpec>;
 

@@ -24,6 +24,7 @@ import { ctime } from '../format/time.ts';
 import { parseTimespec } from '../timespec.ts';
 import { clusterInfoLines } from './cluster-info.ts';
 import { verifyCommands } from './cluster-verify.ts';
+import { failoverCommands } from './cluster-failover.ts';
 import { searchTags, tagCommands } from './tags.ts';
 
 /** The yes/no options (upstream's "bool" option type). */
@@ -79,7 +80,8 @@ const init: Command = {
     { flags: ['--no-etc-hosts'], dest: 'no_etc_hosts', help: 'Accepted for compatibility: /etc/hosts is never modified' },
   ],
   async run(ctx) {
-    const { buildInitialConfig, writeClusterFiles, removeClusterFiles, startDaemon, stopDaemon } = await import('../../master/bootstrap.ts');
+    const { buildInitialConfig, writeClusterFiles, removeClusterFiles } = await import('../../master/bootstrap.ts');
+    const { startDaemon, stopDaemon } = await import('../../daemons/control.ts');
     const env = nodeEnv();
     const paths = nodePaths(env.root);
     const o = ctx.opts;
@@ -128,7 +130,8 @@ const destroy: Command = {
     if (!ctx.opts.yes_do_it) {
       exitWith('Destroying a cluster is irreversible. If you really want destroy this cluster, supply the --yes-do-it option.');
     }
-    const { removeClusterFiles, stopDaemon } = await import('../../master/bootstrap.ts');
+    const { removeClusterFiles } = await import('../../master/bootstrap.ts');
+    const { stopDaemon } = await import('../../daemons/control.ts');
     const paths = nodePaths();
     await submitAndWait(ctx, [{ OP_ID: 'OP_CLUSTER_DESTROY' }]);
     (await ctx.client()).close();
@@ -614,4 +617,4 @@ const copyfile: Command = {
   },
 };
 
-export const main = toolMain('gnt-cluster', [command, copyfile, destroy, getmaster, info, init, modify, queue, redistConf, rename, version, watcher, ...verifyCommands, ...tagCommands('cluster'), ...searchTags]);
+export const main = toolMain('gnt-cluster', [command, copyfile, destroy, getmaster, info, init, modify, queue, redistConf, rename, version, watcher, ...verifyCommands, ...failoverCommands, ...tagCommands('cluster'), ...searchTags]);

@@ -168,16 +168,15 @@ export class ConfigStore {
         ...(set.size ? { set: [...set.values()] } : {}),
         ...(del.size ? { del: [...del.values()] } : {}),
       });
-      // The local fdatasync and the replication run at the same time: the change is
-      // acknowledged once both are done. A candidate may thus hold a change the master
-      // lost in a crash; the master sends every candidate its whole configuration after
-      // a restart (src/master/replication.ts), so that never lasts.
-      return { result, delta, committing: this.durable.commit(delta) };
+      // Durable here before any candidate sees it: a candidate never holds a change the
+      // master could lose, so a vote's serial number never favours a stale master's peer.
+      await this.durable.commit(delta);
+      return { result, delta };
     };
-    const applied = this.writing.then(run);
-    this.writing = applied.then(({ committing }) => committing).catch(() => undefined);
-    const { result, delta, committing } = await applied;
-    await Promise.all([committing, this.onCommit(delta)]);
+    const committed = this.writing.then(run);
+    this.writing = committed.catch(() => undefined);
+    const { result, delta } = await committed;
+    await this.onCommit(delta);
     return result;
   }
 }
