@@ -1,6 +1,7 @@
 // The master daemon's state and lifecycle: configuration, job queue, executor, node
 // RPC client and LUXI server, wired together.
-import { EXIT_NOTCLUSTER, EXIT_NOTMASTER } from '../core/constants.ts';
+import { EXIT_NODESETUP_ERROR, EXIT_NOTCLUSTER, EXIT_NOTMASTER } from '../core/constants.ts';
+import { readSsconf } from '../core/ssconf.ts';
 import { RpcClient, type RpcResult } from '../rpc/client.ts';
 import { loadKey } from '../rpc/auth.ts';
 import type { Logger } from '../util/log.ts';
@@ -63,6 +64,15 @@ export class Master implements MasterServices {
     if (masterName !== hostname) {
       throw new StartupError(`This node (${hostname}) is not the master node according to its configuration (the master is ${masterName})`, EXIT_NOTMASTER);
     }
+    // A master without its cluster key or ssconf is a node whose set-up is incomplete.
+    try {
+      this.clusterSecret();
+    } catch (err) {
+      throw new StartupError(`Node set-up error: cannot read the cluster key: ${(err as Error).message}`, EXIT_NODESETUP_ERROR);
+    }
+    if (readSsconf(paths.ssconfFile('master_node')) === null) {
+      throw new StartupError(`Node set-up error: the ssconf files are missing (${paths.ssconfFile('master_node')}); gnt-cluster redist-conf or a re-init restores them`, EXIT_NODESETUP_ERROR);
+    }
     this.rpc = new RpcClient(() => this.clusterSecret());
     this.queue = new JobQueue(paths, log);
     this.locks = new LockManager((level) => this.lockNames(level));
@@ -112,6 +122,7 @@ export class Master implements MasterServices {
     await this.luxi.listen(this.socketPaths);
     for (const job of runnable) this.executor.enqueue(job);
     void this.replicator.distributeSsconf(true);
+    this.replicator.start();
     this.log.info({ cluster: this.config.cluster.cluster_name }, 'master daemon started');
   }
 
@@ -139,6 +150,7 @@ export class Master implements MasterServices {
 
   /** Stop taking jobs, let running ones finish, then close. */
   async shutdown(): Promise<void> {
+    this.replicator.stop();
     this.queue.stopAccepting();
     this.executor.stop();
     await this.executor.whenIdle();

@@ -21,6 +21,8 @@ import { rpcTarget } from './cmdlib/base.ts';
 /** Configuration and queue work are ordered each in its own lane, so a change need not wait for job files. */
 type Lane = 'config' | 'queue' | 'both';
 
+const HEAL_INTERVAL_MS = 5000;
+
 interface Channel {
   /** The work sent to this candidate so far, in order, per lane. */
   config: Promise<void>;
@@ -46,6 +48,40 @@ export class Replicator {
     this.hostname = opts.hostname;
     this.log = opts.log;
     this.clusterSecret = opts.clusterSecret;
+  }
+
+  private healTimer: NodeJS.Timeout | null = null;
+  private healing = false;
+
+  /**
+   * Catch up, every HEAL_INTERVAL_MS, the nodes that missed something: a candidate that
+   * needs the whole configuration (it was down, or this master just started) and ssconf
+   * that did not reach every node. That is also how an old master that comes back learns
+   * that it no longer is one, without waiting for the next change.
+   */
+  start(): void {
+    this.healTimer = setInterval(() => void this.heal(), HEAL_INTERVAL_MS);
+    this.healTimer.unref();
+  }
+
+  stop(): void {
+    if (this.healTimer) clearInterval(this.healTimer);
+    this.healTimer = null;
+  }
+
+  private async heal(): Promise<void> {
+    if (this.healing) return;
+    this.healing = true;
+    try {
+      const behind = this.candidates().filter((t) => this.channel(t.name).needsFullConfig);
+      await Promise.all(behind.map((t) => this.send(t, 'config', 'configuration resync', async (c) => {
+        if (!c.needsFullConfig) return;
+        c.needsFullConfig = !(await this.uploadConfig(t)).ok;
+      })));
+      if (this.lastSsconf === null) await this.distributeSsconf(true);
+    } finally {
+      this.healing = false;
+    }
   }
 
   /** The other master candidates, which hold replicas of the queue and configuration. */
@@ -220,18 +256,17 @@ export class Replicator {
     })));
   }
 
-  /** Job-queue writes and archive moves, mirrored on the other candidates (not awaited by the queue). */
-  queueChanged(changes: StoreChange[]): void {
+  /** Job-queue writes and archive moves, mirrored on the other candidates; resolves when every candidate answered. */
+  queueChanged(changes: StoreChange[]): Promise<void> {
     const queuePath = (name: string) => this.virtualPath(path.join(this.paths.queueDir, name));
     const updates = changes.filter((c) => c.text !== null).map((c) => [queuePath(c.name), encodeBlob(c.text!)]);
     const renames = changes.filter((c) => c.archiveTo !== null).map((c) => [queuePath(c.name), queuePath(c.archiveTo!)]);
-    for (const target of this.candidates()) {
-      void this.send(target, 'queue', 'job queue replication', async () => {
+    return Promise.all(this.candidates().map((target) =>
+      this.send(target, 'queue', 'job queue replication', async () => {
         // Contents first, then the archive moves that may concern the same files.
         const results = await Promise.all(updates.map((args) => this.rpc.call(target, 'jobqueue_update', args)));
         for (let i = 0; i < renames.length; i += 10) results.push(await this.rpc.call(target, 'jobqueue_rename', [renames.slice(i, i + 10)]));
         this.warnFailed(results, 'job queue replication');
-      });
-    }
+      }))).then(() => undefined);
   }
 }

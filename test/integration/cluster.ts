@@ -57,9 +57,9 @@ export class VirtualNode {
     return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
   }
 
-  runAsync(role: string, args: string[]): Promise<RunResult> {
+  runAsync(role: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
     return new Promise((resolve) => {
-      const child = spawn(path.join(this.bin, role), args, { env: this.env, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(path.join(this.bin, role), args, { env: { ...this.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => { stdout += d; });

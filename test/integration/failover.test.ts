@@ -6,6 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import net from 'node:net';
 import { jobEnd, TestCluster, waitFor, type VirtualNode } from './cluster.ts';
 import { LuxiClient } from '../../src/luxi/client.ts';
 
@@ -40,15 +41,39 @@ function startNoded(n: VirtualNode): void {
   assert.equal(r.code, 0, r.stderr);
 }
 
-/** Samples, every 25 ms, how many nodes run a master daemon; never more than one. */
-function sampleMasters(nodes: VirtualNode[]): { stop(): number } {
+/** Whether a node's LUXI socket accepts a connection now (a daemon still counting votes has not opened it). */
+function accepts(n: VirtualNode): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect(n.file('var/run/ganeti/socket/ganeti-master'));
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
+    sock.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Samples, every 25 ms, how many nodes serve as master at once (their LUXI socket accepts
+ * connections), and checks that a serving master is the one its ssconf names. The test
+ * runs its commands asynchronously meanwhile.
+ */
+function sampleMasters(nodes: VirtualNode[]): { stop(): Promise<number> } {
   let worst = 0;
-  const timer = setInterval(() => {
-    worst = Math.max(worst, nodes.filter(masterdUp).length);
-  }, 25);
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const up = await Promise.all(nodes.map(accepts));
+      const masters = nodes.filter((_, i) => up[i]);
+      for (const m of masters) assert.equal(ssconfMaster(m), m.name, `${m.name} serves as master but its ssconf names another`);
+      worst = Math.max(worst, masters.length);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  })();
   return {
-    stop() {
-      clearInterval(timer);
+    async stop() {
+      running = false;
+      await loop;
       return worst;
     },
   };
@@ -111,7 +136,8 @@ test('failover while the master is dead: the new master has the jobs, the old on
   const sampler = sampleMasters([node1, node2, node3]);
   node1.kill();
 
-  const r = node2.run('gnt-cluster', ['master-failover'], { env: VOTING });
+  // Asynchronous, so that the sampler runs while the failover does.
+  const r = await node2.runAsync('gnt-cluster', ['master-failover'], { env: VOTING });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /node2 is the master/);
   assert.ok(masterdUp(node2));
@@ -127,11 +153,26 @@ test('failover while the master is dead: the new master has the jobs, the old on
 
   // The old master comes back: its noded runs, its masterd is refused by the votes.
   startNoded(node1);
-  const back = node1.run('ganeti-masterd', [], { env: VOTING });
+  const back = await node1.runAsync('ganeti-masterd', [], { env: VOTING });
   assert.equal(back.code, 11, back.stderr);
   assert.match(back.stderr, /newer configuration|vote for node2/);
-  assert.equal(sampler.stop(), 1, 'two master daemons ran at the same time');
+  assert.equal(await sampler.stop(), 1, 'at most one node serving as master at any sampled instant (and one was seen)');
   assert.ok(masterdUp(node2));
+});
+
+test('failover with the old master alive: the new master stops it; and back again', async () => {
+  // The old master that came back is brought up to date by the new one.
+  await waitFor(() => ssconfMaster(node1) === 'node2' && node1.run('gnt-cluster', ['getmaster']).stdout === 'node2\n', 20_000);
+  const sampler = sampleMasters([node1, node2, node3]);
+  for (const [from, to] of [[node2, node3], [node3, node2]]) {
+    const r = await to.runAsync('gnt-cluster', ['master-failover'], { env: VOTING });
+    assert.equal(r.code, 0, r.stderr);
+    await waitFor(() => !masterdUp(from));
+    assert.ok(masterdUp(to));
+    for (const n of [node1, node2, node3]) await waitFor(() => ssconfMaster(n) === to.name);
+    assert.equal(from.run('gnt-cluster', ['getmaster']).stdout, `${to.name}\n`);
+  }
+  assert.equal(await sampler.stop(), 1, 'at most one node serving as master at any sampled instant (and one was seen)');
 });
 
 test('refused failovers change nothing: the master itself, a stale candidate, a non-candidate, no quorum', async () => {
@@ -160,5 +201,9 @@ test('refused failovers change nothing: the master itself, a stale candidate, a 
   r = node3.run('gnt-cluster', ['master-failover'], { env: VOTING });
   assert.equal(r.code, 1);
   assert.match(r.stderr, /only possible if the majority of nodes are still healthy/);
+  // --no-voting (for two-node clusters) asks first; without a terminal the answer is no.
+  r = node3.run('gnt-cluster', ['master-failover', '--no-voting']);
+  assert.equal(r.code, 1);
   assert.ok(!masterdUp(node3));
+  assert.equal(ssconfMaster(node3), 'node2');
 });

@@ -57,7 +57,7 @@ test('SIGHUP reopens the log file (logrotate)', async () => {
   await waitFor(() => fs.existsSync(log) && fs.readFileSync(log, 'utf8').includes('log file reopened'));
 });
 
-test('masterd refuses to start where the configuration names another master (exit 11) or none (exit 5)', async () => {
+test('masterd refuses to start where the configuration names another master (exit 11), none (exit 5), or the node lacks its key (exit 12)', async () => {
   const configFile = node.file('var/lib/ganeti/config.data');
   const original = fs.readFileSync(configFile, 'utf8');
   process.kill(node.pid('ganeti-masterd')!, 'SIGTERM');
@@ -74,6 +74,14 @@ test('masterd refuses to start where the configuration names another master (exi
   assert.match(none.stderr, /not part of a cluster/);
   fs.renameSync(`${configFile}.away`, configFile);
   fs.writeFileSync(configFile, original);
+  // Without its cluster key the node's set-up is incomplete: exit 12.
+  const keyFile = node.file('var/lib/ganeti/cluster-key');
+  fs.renameSync(keyFile, `${keyFile}.away`);
+  const noKey = node.run('ganeti-masterd', []);
+  assert.equal(noKey.code, 12);
+  assert.match(noKey.stderr, /Node set-up error: .*cluster key/);
+  assert.ok(!fs.existsSync(node.file('var/run/ganeti/ganeti-masterd.pid')), 'a daemon that never started leaves no pid file');
+  fs.renameSync(`${keyFile}.away`, keyFile);
   assert.equal(node.run('ganeti-masterd', []).code, 0);
 });
 

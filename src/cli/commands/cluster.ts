@@ -5,8 +5,9 @@ import zlib from 'node:zlib';
 import {
   CONFIG_VERSION, DEFAULT_NODED_PORT, EXPORT_VERSION, OS_API_VERSION, PROTOCOL_VERSION, RELEASE_VERSION, VCS_VERSION,
 } from '../../core/constants.ts';
-import { ECODE, OpPrereqError, ParameterError } from '../../core/errors.ts';
+import { ConfigurationError, ECODE, OpPrereqError, ParameterError } from '../../core/errors.ts';
 import type { QueryResponse } from '../../core/query.ts';
+import { readSsconf } from '../../core/ssconf.ts';
 import { nodeEnv, nodePaths } from '../../util/paths.ts';
 import { loadKey } from '../../rpc/auth.ts';
 import { RpcClient, type RpcTarget } from '../../rpc/client.ts';
@@ -167,8 +168,12 @@ const getmaster: Command = {
   description: 'Shows the cluster master',
   args: { min: 0, max: 0 },
   options: [],
+  // From this node's ssconf, as upstream (bootstrap.GetMaster): it answers without a master daemon.
   async run(ctx) {
-    ctx.out(`${String(await configValue(ctx, 'master_node'))}\n`);
+    const file = nodePaths().ssconfFile('master_node');
+    const master = readSsconf(file)?.[0];
+    if (!master) throw new ConfigurationError(`Can't read ssconf file ${file}: this node is not part of a cluster`);
+    ctx.out(`${master}\n`);
     return 0;
   },
 };

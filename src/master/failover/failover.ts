@@ -4,10 +4,11 @@
 //
 // Safety: unless --no-voting, more than half of the nodes must answer, they must name
 // the old master, and no reachable node may hold a newer configuration than this one
-// (the new master hands over the newest configuration, never a stale one). The new
+// (the new master hands over the newest configuration, never a stale one). The old
+// master is stopped first where it answers (so it can change nothing more); then the new
 // configuration (master_node = this node, serial + 1) is written here and sent to every
-// reachable candidate and ssconf to every node before the old master is told to stop;
-// from then on the nodes vote for this node, so the old master cannot start again.
+// reachable candidate, and ssconf to every node. From then on the nodes vote for this
+// node, so the old master cannot start again.
 import fs from 'node:fs';
 import path from 'node:path';
 import { ECODE, OpPrereqError } from '../../core/errors.ts';
@@ -93,8 +94,17 @@ export async function masterFailover(paths: NodePaths, self: string, opts: Failo
       if (r.ok) return;
       opts.say(`Warning: ${what} on node ${r.node}: ${r.error}`);
     };
+    // The old master stops first (where it answers): once it is gone it can change
+    // nothing more, and whatever it committed is in this node's replica.
+    const old = data.nodes[oldUuid];
+    if (old) {
+      const target = rpcTarget(old);
+      warn('could not stop the master daemon', await rpc.call(target, 'node_stop_master', []));
+      warn('could not deactivate the master IP', await rpc.call(target, 'node_deactivate_master_ip', [masterIpParams(data, oldUuid), Boolean(data.cluster.use_external_mip_script)]));
+    }
     // This node's noded must not write its replica over the configuration from now on.
     warn('could not release the configuration replica', await rpc.call(rpcTarget(me), 'node_release_config', []));
+    data = loadConfig(paths.configFile);
 
     const now = nowFloat();
     data.cluster.master_node = me.uuid;
@@ -116,12 +126,6 @@ export async function masterFailover(paths: NodePaths, self: string, opts: Failo
     const online = Object.values(data.nodes).filter((n) => !n.offline).map(rpcTarget);
     for (const r of (await rpc.callMany(online, 'write_ssconf_files', [ssconfValues(data)])).values()) warn('could not write the ssconf files', r);
 
-    const old = data.nodes[oldUuid];
-    if (old) {
-      const target = rpcTarget(old);
-      warn('could not deactivate the master IP', await rpc.call(target, 'node_deactivate_master_ip', [masterIpParams(data, oldUuid), Boolean(data.cluster.use_external_mip_script)]));
-      warn('could not stop the master daemon', await rpc.call(target, 'node_stop_master', []));
-    }
     if (fs.existsSync(paths.queueDrain)) {
       opts.say('Undraining job queue');
       fs.rmSync(paths.queueDrain, { force: true });

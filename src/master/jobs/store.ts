@@ -40,6 +40,8 @@ const ROTATE_BYTES = 8 * 1024 * 1024;
  * sync that fails could not vouch for the batches before it.
  */
 const MAX_INFLIGHT_SYNCS = 1;
+/** How long an acknowledgement waits for the master candidates' copies at most. */
+const REPLICATION_WAIT_MS = 10_000;
 const JOURNAL_RE = /^journal\.(\d+)$/;
 
 /** One durable change, as replicated to the master candidates. */
@@ -92,7 +94,7 @@ export class JobStore {
   private deferTimer: NodeJS.Timeout | null = null;
   private checkpoints: Promise<void> = Promise.resolve();
   /** Called with each batch after it is durable locally (replication to candidates). */
-  onFlushed: ((changes: StoreChange[]) => void) | null = null;
+  onFlushed: ((changes: StoreChange[]) => Promise<void> | void) | null = null;
 
   constructor(dir: string) {
     this.dir = dir;
@@ -258,9 +260,12 @@ export class JobStore {
       }
       const views = this.writeViews(now);
       // Acknowledge batches in order, each once its final views are written.
-      this.acks = this.acks.then(() => views).then(() => {
+      // And once the other master candidates have it (bounded: a hung candidate must not
+      // stall the queue), so that a job state reported to a client survives a failover.
+      this.acks = this.acks.then(() => views).then(async () => {
+        const replicated = this.onFlushed?.(entries.map(([name, p]) => ({ name, text: p.text, archiveTo: p.archiveTo })));
+        if (replicated) await Promise.race([replicated, new Promise((r) => setTimeout(r, REPLICATION_WAIT_MS).unref())]);
         for (const [, p] of entries) for (const w of p.waiters) w.resolve();
-        this.onFlushed?.(entries.map(([name, p]) => ({ name, text: p.text, archiveTo: p.archiveTo })));
       });
     }
     if (this.inflight === 0 && this.journalBytes >= ROTATE_BYTES && !this.rotating) {
