@@ -11,6 +11,7 @@ import { RPC_TMO } from '../core/constants.ts';
 import { RPC_ENCODING_NONE, RPC_ENCODING_ZLIB_BASE64 } from '../rpc/procedures.ts';
 import { syncDir } from '../util/fs.ts';
 import { RpcFail, type NodeContext } from './context.ts';
+import { outputCollector } from '../util/output.ts';
 
 /** Default command timeout: inside run_command's RPC timeout, so the reply still arrives. */
 const DEFAULT_TIMEOUT_S = RPC_TMO.FAST - 30;
@@ -35,22 +36,8 @@ export function runCommand(ctx: NodeContext, args: unknown[]): Promise<CommandRe
   if (!Number.isFinite(timeoutS) || timeoutS <= 0) throw new RpcFail(`Invalid command timeout ${JSON.stringify(timeoutArg)}`);
   return new Promise((resolve, reject) => {
     const child = spawn('/bin/sh', ['-c', command], { cwd: ctx.paths.root, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const collect = () => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      return {
-        add(c: Buffer) {
-          if (size < MAX_OUTPUT) chunks.push(c.subarray(0, MAX_OUTPUT - size));
-          size += c.length;
-        },
-        text() {
-          const s = Buffer.concat(chunks).toString('utf8');
-          return size > MAX_OUTPUT ? `${s}\n[output truncated: ${size} bytes]\n` : s;
-        },
-      };
-    };
-    const out = collect();
-    const err = collect();
+    const out = outputCollector(MAX_OUTPUT);
+    const err = outputCollector(MAX_OUTPUT);
     child.stdout.on('data', out.add);
     child.stderr.on('data', err.add);
     let timedOut = false;

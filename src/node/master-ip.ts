@@ -18,6 +18,7 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { RPC_TMO } from '../core/constants.ts';
 import { RpcFail, type NodeContext } from './context.ts';
+import { outputCollector } from '../util/output.ts';
 
 /** Python's socket family numbers on Linux, as master_params.ip_family carries them. */
 export const AF_INET = 2;
@@ -69,22 +70,8 @@ const SCRIPT_TIMEOUT_MS = (RPC_TMO.FAST - 30) * 1000;
  * children too (otherwise a grandchild holding the output pipe would keep us waiting).
  */
 export const defaultCommandRunner: CommandRunner = (file, args, opts) => new Promise((resolve) => {
-  const collect = () => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    return {
-      add(c: Buffer) {
-        if (size < MAX_OUTPUT) chunks.push(c.subarray(0, MAX_OUTPUT - size));
-        size += c.length;
-      },
-      text() {
-        const s = Buffer.concat(chunks).toString('utf8');
-        return size > MAX_OUTPUT ? `${s}\n[output truncated: ${size} bytes]\n` : s;
-      },
-    };
-  };
-  const out = collect();
-  const err = collect();
+  const out = outputCollector(MAX_OUTPUT);
+  const err = outputCollector(MAX_OUTPUT);
   let child;
   try {
     child = spawn(file, args, { cwd: '/', env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
