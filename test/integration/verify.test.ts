@@ -6,10 +6,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import crypto from 'node:crypto';
 import { TestCluster, waitFor, type RunResult, type VirtualNode } from './cluster.ts';
 import { LuxiClient } from '../../src/luxi/client.ts';
-import { deriveNodeKey, encodeKey, loadKey } from '../../src/rpc/auth.ts';
 
 /** golden/005.txt STDOUT (real Ganeti 3.0.2, node1.gnt.test, groups 'extra' (empty) and 'default', 3 instances). */
 const GOLDEN_005 = `Submitted jobs 13, 14, 15
@@ -193,27 +191,10 @@ describe('two nodes', () => {
   before(async () => {
     cluster = new TestCluster();
     master = cluster.init('node1');
-    node2 = cluster.addNode('node2');
-    process.kill(master.pid('ganeti-masterd')!, 'SIGTERM');
-    await waitFor(() => master.pid('ganeti-masterd') === null);
-    // node2 joins as a master candidate, with what seeding gives one: its node key, the
-    // cluster key and the configuration.
-    const configFile = data(master, 'config.data');
-    const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-    const first = Object.values(config.nodes)[0] as Record<string, unknown>;
-    const uuid = crypto.randomUUID();
-    config.nodes[uuid] = { ...first, uuid, name: 'node2', primary_ip: node2.ip, secondary_ip: node2.ip, master_candidate: true, tags: [] };
-    fs.writeFileSync(configFile, JSON.stringify(config));
-    const secret = loadKey(data(master, 'cluster-key'), 'cluster key');
-    fs.mkdirSync(data(node2, ''), { recursive: true });
-    fs.writeFileSync(data(node2, 'node-key'), encodeKey(deriveNodeKey(secret, 'node2')), { mode: 0o600 });
-    fs.copyFileSync(data(master, 'cluster-key'), data(node2, 'cluster-key'));
-    fs.copyFileSync(configFile, data(node2, 'config.data'));
-    startNoded();
-    const start = master.run('ganeti-masterd', []);
-    assert.equal(start.code, 0, start.stderr);
-    // The master pushes ssconf to every node when it starts.
-    await waitFor(() => fs.readFileSync(data(node2, 'ssconf_node_list'), 'utf8') === 'node1\nnode2\n');
+    // node2 joins as an operator adds it, and becomes a master candidate.
+    node2 = cluster.join(master, 'node2');
+    await waitFor(() => fs.readFileSync(data(node2, 'ssconf_node_list'), 'utf8') === 'node1\nnode2\n' &&
+      fs.readFileSync(data(node2, 'config.data'), 'utf8') === fs.readFileSync(data(master, 'config.data'), 'utf8'));
   });
   after(() => cluster?.destroy());
 
