@@ -130,7 +130,7 @@ export function applyDelta(data: ConfigData, delta: ConfigDelta): void {
   data.mtime = delta.mtime;
 }
 
-/** The journal that goes with a config.data. */
+/** The journal that goes with a config.data (nodePaths().configJournal for a node's own). */
 export function journalFileFor(configFile: string): string {
   return path.join(path.dirname(configFile), 'config.journal');
 }

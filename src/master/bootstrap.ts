@@ -183,12 +183,3 @@ export function writeClusterFiles(paths: NodePaths, data: ConfigData): void {
   // config.data last: its presence is what says "this node is in a cluster".
   writeConfigFileSync(paths.configFile, data);
 }
-
-/** Remove what init wrote: configuration, keys, ssconf files and the job queue. */
-export function removeClusterFiles(paths: NodePaths): void {
-  for (const f of [paths.configFile, paths.clusterKey, paths.nodeKey]) fs.rmSync(f, { force: true });
-  for (const name of fs.existsSync(paths.dataDir) ? fs.readdirSync(paths.dataDir) : []) {
-    if (name.startsWith('ssconf_')) fs.rmSync(`${paths.dataDir}/${name}`, { force: true });
-  }
-  fs.rmSync(paths.queueDir, { recursive: true, force: true });
-}

@@ -12,6 +12,7 @@ import { generateJoinToken, openJoinRequest, openKey, validJoinToken } from '../
 import type { NodePaths } from '../util/paths.ts';
 import { RpcFail, type Handler, type NodeContext } from './context.ts';
 import { applyConfigUpdate, dropReplica, replaceConfig } from './config-replica.ts';
+import { removeClusterFiles } from '../util/cluster-files.ts';
 import { copyFile, runCommand } from './commands.ts';
 
 /** This node's join token, created when the node has no key yet (0600). Null once joined. */
@@ -57,15 +58,6 @@ function uploadable(ctx: NodeContext, virtualPath: unknown): 'config' | null {
   return local === ctx.paths.configFile ? 'config' : null;
 }
 
-function removeClusterState(ctx: NodeContext): void {
-  const p = ctx.paths;
-  for (const f of [p.clusterKey, p.nodeKey]) fs.rmSync(f, { force: true });
-  for (const name of fs.existsSync(p.dataDir) ? fs.readdirSync(p.dataDir) : []) {
-    if (name.startsWith('ssconf_')) fs.rmSync(path.join(p.dataDir, name), { force: true });
-  }
-  fs.rmSync(p.queueDir, { recursive: true, force: true });
-}
-
 export const MEMBERSHIP = {
   config_update: (ctx, args) => applyConfigUpdate(ctx, args),
 
@@ -100,7 +92,7 @@ export const MEMBERSHIP = {
 
   node_leave_cluster: async (ctx) => {
     await dropReplica(ctx);
-    removeClusterState(ctx);
+    removeClusterFiles(ctx.paths);
     ensureJoinToken(ctx.paths);
     ctx.log.info('left the cluster; a new join token was created');
     return 'Left the cluster';

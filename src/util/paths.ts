@@ -55,6 +55,8 @@ export function nodePaths(root: string = nodeEnv().root) {
     masterSocket: path.join(runDir, 'socket', 'ganeti-master'),
     querySocket: path.join(runDir, 'socket', 'ganeti-query'),
     configFile: path.join(dataDir, 'config.data'),
+    /** Changes newer than config.data (src/core/config-journal.ts). */
+    configJournal: path.join(dataDir, 'config.journal'),
     /** The cluster secret (0600): only the master and its candidates hold it. */
     clusterKey: path.join(dataDir, 'cluster-key'),
     /** This node's own RPC key (0600), derived from the cluster secret and its name. */

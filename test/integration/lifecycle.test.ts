@@ -90,9 +90,13 @@ test('destroy needs --yes-do-it, then stops the daemons and removes the cluster'
   assert.equal(refuse.code, 1);
   assert.match(refuse.stderr, /supply the --yes-do-it option/);
   const masterPid = node.pid('ganeti-masterd')!;
+  // A journal a crash left behind must go too: the next cluster's config.data would replay it.
+  const journal = node.file('var/lib/ganeti/config.journal');
+  fs.writeFileSync(journal, '{"serial":99,"mtime":1}\n');
   const r = node.run('gnt-cluster', ['destroy', '--yes-do-it']);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(!fs.existsSync(node.file('var/lib/ganeti/config.data')));
+  assert.ok(!fs.existsSync(journal));
   assert.ok(!fs.existsSync(node.file('var/lib/ganeti/cluster-key')));
   assert.ok(!fs.existsSync(node.file('var/lib/ganeti/queue')));
   assert.throws(() => process.kill(masterPid, 0));

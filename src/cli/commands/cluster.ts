@@ -81,7 +81,8 @@ const init: Command = {
     { flags: ['--no-etc-hosts'], dest: 'no_etc_hosts', help: 'Accepted for compatibility: /etc/hosts is never modified' },
   ],
   async run(ctx) {
-    const { buildInitialConfig, writeClusterFiles, removeClusterFiles } = await import('../../master/bootstrap.ts');
+    const { buildInitialConfig, writeClusterFiles } = await import('../../master/bootstrap.ts');
+    const { removeClusterFiles } = await import('../../util/cluster-files.ts');
     const { startDaemon, stopDaemon } = await import('../../daemons/control.ts');
     const env = nodeEnv();
     const paths = nodePaths(env.root);
@@ -131,7 +132,7 @@ const destroy: Command = {
     if (!ctx.opts.yes_do_it) {
       exitWith('Destroying a cluster is irreversible. If you really want destroy this cluster, supply the --yes-do-it option.');
     }
-    const { removeClusterFiles } = await import('../../master/bootstrap.ts');
+    const { removeClusterFiles } = await import('../../util/cluster-files.ts');
     const { stopDaemon } = await import('../../daemons/control.ts');
     const paths = nodePaths();
     await submitAndWait(ctx, [{ OP_ID: 'OP_CLUSTER_DESTROY' }]);
