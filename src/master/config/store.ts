@@ -29,8 +29,7 @@ export interface ConfigTx {
 export class ConfigStore {
   private writing: Promise<unknown> = Promise.resolve();
   private readonly durable: DurableConfig;
-  private checksumCache: { serial: number; sum: string } | null = null;
-  private textCache: { serial: number; text: string } | null = null;
+  private textCache: { serial: number; text: string; sum: string | null } | null = null;
   private readonly memberships = new Map<Section, number>();
 
   /** Bumped whenever an object is added to or removed from the section (lock names follow it). */
@@ -57,11 +56,7 @@ export class ConfigStore {
    * change that is applied in memory but not yet durable (a replica must not get ahead).
    */
   durableText(): Promise<string> {
-    const p = this.writing.then(() => {
-      // Uploads to many candidates at once share one text.
-      if (this.textCache?.serial !== this.data.serial_no) this.textCache = { serial: this.data.serial_no, text: serializeConfig(this.data) };
-      return this.textCache.text;
-    });
+    const p = this.writing.then(() => this.text().text);
     this.writing = p.catch(() => undefined);
     return p;
   }
@@ -103,10 +98,15 @@ export class ConfigStore {
 
   /** SHA-1 of the canonical serialization (what `gnt-cluster verify` compares with the replicas). */
   checksum(): string {
-    if (this.checksumCache?.serial !== this.data.serial_no) {
-      this.checksumCache = { serial: this.data.serial_no, sum: crypto.createHash('sha1').update(serializeConfig(this.data)).digest('hex') };
-    }
-    return this.checksumCache.sum;
+    const t = this.text();
+    t.sum ??= crypto.createHash('sha1').update(t.text).digest('hex');
+    return t.sum;
+  }
+
+  /** The canonical text at the current serial: uploads to many candidates and verify share one. */
+  private text(): { text: string; sum: string | null } {
+    if (this.textCache?.serial !== this.data.serial_no) this.textCache = { serial: this.data.serial_no, text: serializeConfig(this.data), sum: null };
+    return this.textCache;
   }
 
   masterCandidates(): NodeObject[] {
