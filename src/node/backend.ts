@@ -15,6 +15,8 @@ import { hooksRunner } from './hooks.ts';
 import { nodeVerify } from './verify.ts';
 import { MEMBERSHIP } from './membership.ts';
 import { MASTER_ROLE } from './master-role.ts';
+import { INSTANCE_BACKEND } from './instance-backend.ts';
+import { OS_BACKEND } from './os-backend.ts';
 import { activateMasterIp, changeMasterNetmask, deactivateMasterIp } from './master-ip.ts';
 
 export { RpcFail, type NodeContext, type Handler } from './context.ts';
@@ -137,4 +139,6 @@ export const BACKEND: Record<ProcedureName, Handler> = {
   node_activate_master_ip: (ctx, args) => activateMasterIp(ctx, args),
   node_deactivate_master_ip: (ctx, args) => deactivateMasterIp(ctx, args),
   node_change_master_netmask: (ctx, args) => changeMasterNetmask(ctx, args),
+  ...INSTANCE_BACKEND,
+  ...OS_BACKEND,
 };

@@ -2,6 +2,8 @@
 // class and whether offline nodes are still contacted. The master's client and noded's
 // dispatcher both read it, so a procedure cannot exist on one side only.
 import { RPC_TMO } from '../core/constants.ts';
+import { INSTANCE_PROCEDURES } from './procedures-instance.ts';
+import { OS_PROCEDURES } from './procedures-os.ts';
 
 export interface ProcedureSpec {
   /** Read timeout in seconds, or a function of the arguments (test_delay). */
@@ -36,6 +38,8 @@ export const PROCEDURES = {
   node_deactivate_master_ip: { timeout: RPC_TMO.FAST },
   node_change_master_netmask: { timeout: RPC_TMO.FAST },
   copy_file: { timeout: RPC_TMO.NORMAL },
+  ...INSTANCE_PROCEDURES,
+  ...OS_PROCEDURES,
 } satisfies Record<string, ProcedureSpec>;
 
 export type ProcedureName = keyof typeof PROCEDURES;

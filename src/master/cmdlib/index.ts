@@ -5,6 +5,8 @@ import { groupAdd, groupAssignNodes, groupRemove, groupRename, groupSetParams } 
 import { nodeAdd, nodeRemove, nodeSetParams } from './node.ts';
 import { tagsDel, tagsGet, tagsSearch, tagsSet } from './tags.ts';
 import { testDelay } from './test.ts';
+import { INSTANCE_LUS } from './instance.ts';
+import { QUERY_LUS } from './query.ts';
 import { clusterVerify, clusterVerifyConfig, clusterVerifyGroup } from './verify.ts';
 
 export const LOGICAL_UNITS: Readonly<Record<string, LUFactory>> = {
@@ -29,4 +31,6 @@ export const LOGICAL_UNITS: Readonly<Record<string, LUFactory>> = {
   OP_TAGS_DEL: tagsDel,
   OP_TAGS_SEARCH: tagsSearch,
   OP_TEST_DELAY: testDelay,
+  ...INSTANCE_LUS,
+  ...QUERY_LUS,
 };

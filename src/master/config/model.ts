@@ -49,14 +49,65 @@ export interface NodeGroupObject extends ConfigObject {
   alloc_policy: string;
 }
 
+/** A NIC inside an instance (not a top-level object): Ganeti 3.0's objects.NIC. */
+export interface NicObject {
+  mac: string;
+  ip?: string | null;
+  /** Only the values set on this NIC; the cluster's nicparams.default fill the rest. */
+  nicparams: Record<string, unknown>;
+  network?: string | null;
+  name?: string | null;
+  uuid: string;
+}
+
+/** An instance: Ganeti 3.0's objects.Instance as config.data stores it (disks are uuids). */
+export interface InstanceObject extends ConfigObject {
+  name: string;
+  /** Node uuid. */
+  primary_node: string;
+  os: string;
+  hypervisor: string;
+  hvparams: Record<string, unknown>;
+  beparams: Record<string, unknown>;
+  osparams: Record<string, unknown>;
+  osparams_private: Record<string, unknown>;
+  admin_state: 'up' | 'down' | 'offline';
+  admin_state_source: 'admin' | 'user';
+  nics: NicObject[];
+  /** Disk uuids, in index order (config.disks holds the objects). */
+  disks: string[];
+  disks_active: boolean;
+  network_port?: number | null;
+  tags: string[];
+}
+
+/** A disk: Ganeti 3.0's top-level objects.Disk. */
+export interface DiskObject extends ConfigObject {
+  /** The disk template: plain, file, sharedfile, drbd, blockdev, rbd, ext, gluster. */
+  dev_type: string;
+  /** plain: [vg, lv]; file/sharedfile: [driver, path]; blockdev: ["manual", path]. */
+  logical_id: unknown[];
+  children: DiskObject[];
+  /** Node uuids holding the disk (3.x). */
+  nodes: string[];
+  /** "disk/0", "disk/1", ... */
+  iv_name: string;
+  /** MiB. */
+  size: number;
+  mode: 'rw' | 'ro';
+  name?: string | null;
+  spindles?: number | null;
+  params: Record<string, unknown>;
+}
+
 export interface ConfigData {
   version: number;
   cluster: ClusterObject;
   nodes: Record<string, NodeObject>;
   nodegroups: Record<string, NodeGroupObject>;
-  instances: Record<string, ConfigObject & { name: string; primary_node: string }>;
+  instances: Record<string, InstanceObject>;
   networks: Record<string, ConfigObject>;
-  disks: Record<string, ConfigObject>;
+  disks: Record<string, DiskObject>;
   filters: Record<string, ConfigObject>;
   serial_no: number;
   ctime: number;
