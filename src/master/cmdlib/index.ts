@@ -7,6 +7,7 @@ import { tagsDel, tagsGet, tagsSearch, tagsSet } from './tags.ts';
 import { testDelay } from './test.ts';
 import { INSTANCE_LUS } from './instance.ts';
 import { QUERY_LUS } from './query.ts';
+import { BACKUP_LUS } from './backup.ts';
 import { clusterVerify, clusterVerifyConfig, clusterVerifyGroup } from './verify.ts';
 
 export const LOGICAL_UNITS: Readonly<Record<string, LUFactory>> = {
@@ -33,4 +34,5 @@ export const LOGICAL_UNITS: Readonly<Record<string, LUFactory>> = {
   OP_TEST_DELAY: testDelay,
   ...INSTANCE_LUS,
   ...QUERY_LUS,
+  ...BACKUP_LUS,
 };
