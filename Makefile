@@ -29,16 +29,19 @@ check: typecheck lint
 test-unit: node_modules/.installed
 	$(NODE24) --test --test-concurrency=2 'test/unit/*.test.ts'
 
-# Real Ganeti 3.0 clients (Debian's ganeti-3.0, python) for the interoperability tests.
-# Installed when this runs as root with apt; otherwise those tests are skipped, saying so.
-GANETI_CLIENT := /usr/share/ganeti/3.0/ganeti/client/gnt_job.py
+# Debian packages the integration tests use: the real Ganeti 3.0 clients (ganeti-3.0,
+# python) for the interoperability tests, the `noop` OS definition (ganeti-os-noop) and the
+# lvm2 tools. Installed when this runs as root with apt; otherwise what needs them is
+# skipped, saying so.
+TEST_PACKAGES := ganeti-3.0 ganeti-os-noop lvm2
 test-deps:
-	@if [ ! -e $(GANETI_CLIENT) ]; then \
+	@missing=$$(for p in $(TEST_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "installing Debian's ganeti-3.0 (the reference client)"; \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends ganeti-3.0) >/dev/null 2>&1 \
-	      || echo "could not install ganeti-3.0: the interoperability tests will be skipped"; \
-	  else echo "ganeti-3.0 is not installed and this is not root: the interoperability tests will be skipped"; fi; \
+	    echo "installing Debian's" $$missing; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing) >/dev/null 2>&1 \
+	      || echo "could not install $$missing: the tests that need them will be skipped"; \
+	  else echo "$$missing not installed and this is not root: the tests that need them will be skipped"; fi; \
 	fi
 
 test-integration: dist/ganeti test-deps
@@ -49,6 +52,7 @@ test: check test-unit test-integration
 bench: dist/ganeti
 	GANETI_BIN=$(CURDIR)/dist/ganeti $(NODE24) bench/run.ts
 	GANETI_BIN=$(CURDIR)/dist/ganeti $(NODE24) bench/config.ts
+	GANETI_BIN=$(CURDIR)/dist/ganeti $(NODE24) bench/instances.ts
 
 demo: dist/ganeti
 	sh test/demo.sh

@@ -2,7 +2,8 @@
 # `make demo`: a three-node Ganeti cluster on 127.0.0.1-127.0.0.3, each node under its own
 # root in a temporary directory, built from this checkout. node1 is initialised as the
 # master; node2 and node3 start their node daemon and are joined with their one-time token
-# (no ssh). It runs a few jobs, shows the nodes and the queue, and says how to stop it.
+# (no ssh). It runs a few jobs, creates two instances (fake hypervisor, Debian's noop OS
+# when installed), shows the nodes, the instances and the queue, and says how to stop it.
 set -eu
 BIN="$(cd "$(dirname "$0")/.." && pwd)/dist/ganeti"
 BASE="$(mktemp -d /tmp/ganeti-demo.XXXXXX)"
@@ -13,10 +14,23 @@ say() { printf '\n\033[1m%s$ %s\033[0m\n' "$NODE" "$*"; }
 run() { say "$*"; "$@"; }
 on() { NODE=$1; export GANETI_ROOTDIR="$BASE/$1" GANETI_HOSTNAME="$1"; mkdir -p "$GANETI_ROOTDIR"; }
 
+# The instances use the `noop` OS definition: Debian's ganeti-os-noop where installed,
+# else the same few scripts below each node's root (the first directory of the OS search path).
+noop_os() {
+  [ -d /usr/share/ganeti/os/noop ] && return
+  d="$GANETI_ROOTDIR/srv/ganeti/os/noop"
+  mkdir -p "$d"
+  echo 20 >"$d/ganeti_api_version"
+  : >"$d/parameters.list"
+  for s in create import export rename verify; do printf '#!/bin/sh\nexit 0\n' >"$d/$s"; chmod 755 "$d/$s"; done
+}
+
 on node1
-run gnt-cluster init --primary-ip 127.0.0.1 --enabled-hypervisors fake cluster.demo
+noop_os
+run gnt-cluster init --primary-ip 127.0.0.1 --enabled-hypervisors fake --enabled-disk-templates file,diskless cluster.demo
 for n in 2 3; do
   on node$n
+  noop_os
   run ganeti-noded -b 127.0.0.$n
   say "ganeti join-token"
   TOKEN=$(ganeti join-token)
@@ -28,6 +42,11 @@ on node1
 run gnt-node list
 run gnt-node list -o name,pip,role,master_candidate,group
 run gnt-debug delay -n node2 -n node3 0.2
+run gnt-os list
+run gnt-instance add -t file --disk 0:size=64M -o noop -n node2 web1
+run gnt-instance add -t diskless -o noop -n node3 --no-start db1
+run gnt-instance list
+run gnt-instance list -o name,status,oper_state,pnode,disk_template,disk.sizes,nic.macs
 run gnt-cluster verify || true
 run gnt-job list
 run gnt-cluster info | head -12
@@ -38,7 +57,8 @@ The demo cluster is running: node1 (master), node2, node3 on 127.0.0.1-3:1811, u
 Use it from a shell as node1 with:
 
   export GANETI_ROOTDIR=$BASE/node1 GANETI_HOSTNAME=node1 PATH=$BASE/bin:\$PATH
-  gnt-node list; gnt-node modify -D yes --auto-promote node2; gnt-job list; gnt-cluster verify
+  gnt-node list; gnt-instance list; gnt-instance start db1; gnt-instance info web1
+  gnt-node modify -D yes --auto-promote node2; gnt-job list; gnt-cluster verify
 
 Logs are in <node>/var/log/ganeti/, the configuration and its replicas in
 <node>/var/lib/ganeti/config.data. Stop and remove it with:
