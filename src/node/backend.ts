@@ -3,7 +3,6 @@
 // goes back as [false, msg]. Paths from the master are "virtual" (relative to the
 // cluster's root, as upstream's virtual-cluster mode sends them) and re-rooted here.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { PROTOCOL_VERSION, SSCONF_MAX_SIZE } from '../core/constants.ts';
 import { setFlagFile, syncDir, writeFileAtomic } from '../util/fs.ts';
@@ -17,6 +16,10 @@ import { MEMBERSHIP } from './membership.ts';
 import { MASTER_ROLE } from './master-role.ts';
 import { INSTANCE_BACKEND } from './instance-backend.ts';
 import { OS_BACKEND } from './os-backend.ts';
+import { getHypervisor } from './hypervisor/index.ts';
+import { storageEnv } from './storage/index.ts';
+import { storageUnitInfo } from './storage/units.ts';
+import { HypervisorError } from '../core/errors.ts';
 import { activateMasterIp, changeMasterNetmask, deactivateMasterIp } from './master-ip.ts';
 
 export { RpcFail, type NodeContext, type Handler } from './context.ts';
@@ -45,31 +48,24 @@ function sleep(ms: number): Promise<void> {
 export const BACKEND: Record<ProcedureName, Handler> = {
   version: () => PROTOCOL_VERSION,
 
-  node_info: (ctx, args) => {
+  // [boot_id, [storage unit info...], [hv_info...]]: storage units from ./storage/units.ts
+  // (file, sharedfile, lvm-vg, lvm-pv), hv_info from each hypervisor (the fake one takes
+  // its instances' memory off memory_free).
+  node_info: async (ctx, args) => {
     const [storageUnits, hvSpecs] = args as [unknown[], unknown[]];
-    const storage = (Array.isArray(storageUnits) ? storageUnits : []).map((su) => {
-      const [type, key] = su as [string, string];
-      if (type === 'file' || type === 'sharedfile') {
-        const dir = type === 'file' ? ctx.paths.fileStorageDir : ctx.paths.sharedFileStorageDir;
-        try {
-          const st = fs.statfsSync(fs.existsSync(dir) ? dir : ctx.paths.root);
-          return { type, name: key, storage_free: Math.floor((st.bavail * st.bsize) / 1048576), storage_size: Math.floor((st.blocks * st.bsize) / 1048576) };
-        } catch {
-          return { type, name: key, storage_free: 0, storage_size: 0 };
-        }
+    const env = storageEnv(ctx.paths);
+    const storage = [];
+    for (const su of Array.isArray(storageUnits) ? storageUnits : []) storage.push(await storageUnitInfo(env, su));
+    const hv = [];
+    for (const spec of Array.isArray(hvSpecs) ? hvSpecs : []) {
+      const [name, hvparams] = (Array.isArray(spec) ? spec : [spec]) as [unknown, Record<string, unknown> | undefined];
+      try {
+        hv.push(await getHypervisor(ctx.paths, name).nodeInfo(hvparams ?? {}));
+      } catch (err) {
+        if (err instanceof HypervisorError) throw new RpcFail(err.message);
+        throw err;
       }
-      return { type, name: key, storage_free: 0, storage_size: 0 };
-    });
-    const hv = (Array.isArray(hvSpecs) ? hvSpecs : []).map(() => ({
-      memory_total: Math.floor(os.totalmem() / 1048576),
-      memory_free: Math.floor(os.freemem() / 1048576),
-      memory_dom0: Math.floor((os.totalmem() - os.freemem()) / 1048576),
-      cpu_total: os.cpus().length,
-      cpu_nodes: 1,
-      cpu_sockets: 1,
-      cpu_dom0: os.cpus().length,
-      hv_version: [0, 0],
-    }));
+    }
     return [bootId(), storage, hv];
   },
 
