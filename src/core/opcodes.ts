@@ -1,7 +1,7 @@
 // The opcode table: one schema per opcode (parameters, types, defaults). LUXI, RAPI and
 // the CLI validate against this one table; errors name the bad field. Later capabilities
 // add their opcodes here (spec/core.md §3).
-import { OP_PRIO_SUBMIT_VALID } from './constants.ts';
+import { DISK_TEMPLATES, HYPERVISORS, OP_PRIO_SUBMIT_VALID } from './constants.ts';
 import { ECODE, OpCodeUnknown, OpPrereqError } from './errors.ts';
 import { isJsonInteger } from './json.ts';
 
@@ -12,6 +12,8 @@ export interface ParamType {
 }
 
 const t = (name: string, check: (v: unknown) => boolean): ParamType => ({ name, check });
+const oneOf = (values: readonly string[]): ParamType =>
+  t(`one of ${values.map((v) => `'${v}'`).join(', ')}`, (v) => typeof v === 'string' && values.includes(v));
 export const T = {
   bool: t('boolean', (v) => typeof v === 'boolean'),
   int: t('integer', (v) => typeof v === 'number' && Number.isInteger(v)),
@@ -31,6 +33,18 @@ export const T = {
     Array.isArray(v) && v.every((d) => Array.isArray(d) && d.length === 2 &&
       (typeof d[0] === 'number' && Number.isInteger(d[0]) || typeof d[0] === 'string' && /^-?\d+$/.test(d[0])) &&
       Array.isArray(d[1]) && d[1].every((s: unknown) => typeof s === 'string'))),
+  dictList: t('list of dictionaries', (v) => Array.isArray(v) && v.every((x) => x !== null && typeof x === 'object' && !Array.isArray(x))),
+  diskTemplate: oneOf(DISK_TEMPLATES),
+  hypervisor: oneOf(HYPERVISORS),
+  createMode: oneOf(['create', 'import', 'remote-import']),
+  fileDriver: oneOf(['loop', 'blktap', 'blktap2']),
+  rebootType: oneOf(['soft', 'hard', 'full']),
+  exportMode: oneOf(['local', 'remote']),
+  adminStateSource: oneOf(['admin', 'user']),
+  /** A disk index, 0 ≤ i < MAX_DISKS (upstream's DiskIndex). */
+  diskIndex: t('disk index between 0 and 15', (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 16),
+  /** OP_BACKUP_EXPORT's target_node: a node name (local) or a list of destination rows (remote). */
+  exportTarget: t('node name or list', (v) => typeof v === 'string' && v.length > 0 || Array.isArray(v)),
   reason: t('list of [source, text, timestamp]', (v) =>
     Array.isArray(v) && v.every((r) => Array.isArray(r) && r.length === 3 && typeof r[0] === 'string' &&
       typeof r[1] === 'string' && isJsonInteger(r[2]))),
@@ -81,6 +95,263 @@ const GROUP_PARAMS: Record<string, ParamSpec> = {
   hv_state: { type: T.dict, default: null, optional: true },
   disk_state: { type: T.dict, default: null, optional: true },
 };
+
+/** Optional-name helpers for the instance opcodes' recurring parameters. */
+const optString: ParamSpec = { type: T.nonEmptyString, default: null, optional: true };
+const optBool: ParamSpec = { type: T.bool, default: null, optional: true };
+const optDict: ParamSpec = { type: T.dict, default: null, optional: true };
+const INSTANCE_NAME: Record<string, ParamSpec> = {
+  instance_name: { type: T.string },
+  instance_uuid: optString,
+};
+const SHUTDOWN_TIMEOUT: ParamSpec = { type: T.nonNegInt, default: 120 };
+
+/** Instance, OS and backup opcodes (Ganeti 3.0's parameters; 2.x clients send subsets). */
+const INSTANCE_OPCODES: OpcodeSpec[] = [
+  {
+    id: 'OP_INSTANCE_CREATE',
+    doc: 'Creates an instance (mode create) or imports one from an export (mode import).',
+    summaryParam: 'instance_name',
+    params: {
+      instance_name: { type: T.string },
+      force_variant: { type: T.bool, default: false },
+      wait_for_sync: { type: T.bool, default: true },
+      name_check: { type: T.bool, default: false },
+      ignore_ipolicy: { type: T.bool, default: false },
+      opportunistic_locking: { type: T.bool, default: false },
+      beparams: { type: T.dict, default: {} },
+      disks: { type: T.dictList, doc: 'size (MiB or with unit), mode, adopt, vg, metavg, name, spindles, provider, access' },
+      disk_template: { type: T.diskTemplate, default: null, optional: true },
+      group_name: optString,
+      file_driver: { type: T.fileDriver, default: null, optional: true },
+      file_storage_dir: optString,
+      hvparams: { type: T.dict, default: {} },
+      hypervisor: { type: T.hypervisor, default: null, optional: true },
+      iallocator: optString,
+      identify_defaults: { type: T.bool, default: false },
+      ip_check: { type: T.bool, default: false },
+      conflicts_check: { type: T.bool, default: true },
+      mode: { type: T.createMode },
+      nics: { type: T.dictList, doc: 'mac, ip, mode, link, network, name, vlan, bridge' },
+      no_install: optBool,
+      osparams: { type: T.dict, default: {} },
+      osparams_private: { type: T.dict, default: {}, optional: true },
+      osparams_secret: { type: T.dict, default: {}, optional: true },
+      os_type: optString,
+      pnode: optString,
+      pnode_uuid: optString,
+      snode: optString,
+      snode_uuid: optString,
+      source_handshake: { type: T.list, default: null, optional: true },
+      source_instance_name: optString,
+      source_shutdown_timeout: SHUTDOWN_TIMEOUT,
+      source_x509_ca: optString,
+      src_node: optString,
+      src_node_uuid: optString,
+      src_path: optString,
+      compress: { type: T.string, default: 'none' },
+      start: { type: T.bool, default: true },
+      forthcoming: { type: T.bool, default: false },
+      commit: { type: T.bool, default: false },
+      tags: { type: T.stringList, default: [] },
+      instance_communication: { type: T.bool, default: false },
+      helper_startup_timeout: { type: T.int, default: 300, optional: true },
+      helper_shutdown_timeout: { type: T.int, default: 7200, optional: true },
+    },
+  },
+  {
+    id: 'OP_INSTANCE_REMOVE',
+    doc: 'Removes an instance and its disks.',
+    summaryParam: 'instance_name',
+    params: { ...INSTANCE_NAME, shutdown_timeout: SHUTDOWN_TIMEOUT, ignore_failures: { type: T.bool, default: false } },
+  },
+  {
+    id: 'OP_INSTANCE_STARTUP',
+    doc: 'Starts an instance.',
+    summaryParam: 'instance_name',
+    params: {
+      ...INSTANCE_NAME,
+      force: { type: T.bool, default: false },
+      ignore_offline_nodes: { type: T.bool, default: false },
+      hvparams: { type: T.dict, default: {}, doc: 'temporary hypervisor parameters' },
+      beparams: { type: T.dict, default: {}, doc: 'temporary backend parameters' },
+      no_remember: { type: T.bool, default: false },
+      startup_paused: { type: T.bool, default: false },
+      shutdown_timeout: SHUTDOWN_TIMEOUT,
+    },
+  },
+  {
+    id: 'OP_INSTANCE_SHUTDOWN',
+    doc: 'Stops an instance.',
+    summaryParam: 'instance_name',
+    params: {
+      ...INSTANCE_NAME,
+      force: { type: T.bool, default: false },
+      ignore_offline_nodes: { type: T.bool, default: false },
+      timeout: SHUTDOWN_TIMEOUT,
+      no_remember: { type: T.bool, default: false },
+      admin_state_source: { type: T.adminStateSource, default: null, optional: true },
+    },
+  },
+  {
+    id: 'OP_INSTANCE_REBOOT',
+    doc: 'Reboots an instance (soft, hard or full).',
+    summaryParam: 'instance_name',
+    params: {
+      ...INSTANCE_NAME,
+      shutdown_timeout: SHUTDOWN_TIMEOUT,
+      ignore_secondaries: { type: T.bool, default: false },
+      reboot_type: { type: T.rebootType },
+    },
+  },
+  {
+    id: 'OP_INSTANCE_REINSTALL',
+    doc: "Reinstalls an instance's OS.",
+    summaryParam: 'instance_name',
+    params: {
+      ...INSTANCE_NAME,
+      force_variant: { type: T.bool, default: false },
+      os_type: optString,
+      osparams: optDict,
+      osparams_private: optDict,
+      osparams_secret: optDict,
+    },
+  },
+  {
+    id: 'OP_INSTANCE_RENAME',
+    doc: 'Renames an instance.',
+    params: {
+      ...INSTANCE_NAME,
+      new_name: { type: T.nonEmptyString },
+      name_check: { type: T.bool, default: false },
+      ip_check: { type: T.bool, default: false },
+    },
+  },
+  {
+    id: 'OP_INSTANCE_SET_PARAMS',
+    doc: "Changes an instance's parameters, NICs and disks.",
+    summaryParam: 'instance_name',
+    params: {
+      ...INSTANCE_NAME,
+      force: { type: T.bool, default: false },
+      force_variant: { type: T.bool, default: false },
+      ignore_ipolicy: { type: T.bool, default: false },
+      nics: { type: T.list, default: [], doc: '[[action, index or name, params], ...] or 2.x [[action or index, params], ...]' },
+      disks: { type: T.list, default: [], doc: 'as nics' },
+      beparams: { type: T.dict, default: {} },
+      runtime_mem: { type: T.positiveInt, default: null, optional: true },
+      hvparams: { type: T.dict, default: {} },
+      disk_template: { type: T.diskTemplate, default: null, optional: true },
+      ext_params: { type: T.dict, default: {} },
+      file_driver: { type: T.fileDriver, default: null, optional: true },
+      file_storage_dir: optString,
+      pnode: optString,
+      pnode_uuid: optString,
+      remote_node: optString,
+      remote_node_uuid: optString,
+      iallocator: optString,
+      os_name: optString,
+      osparams: { type: T.dict, default: {} },
+      osparams_private: optDict,
+      clear_osparams: { type: T.bool, default: false },
+      clear_osparams_private: { type: T.bool, default: false },
+      remove_osparams: { type: T.stringList, default: null, optional: true },
+      remove_osparams_private: { type: T.stringList, default: null, optional: true },
+      wait_for_sync: { type: T.bool, default: true },
+      offline: optBool,
+      conflicts_check: { type: T.bool, default: true },
+      hotplug: { type: T.bool, default: true },
+      hotplug_if_possible: { type: T.bool, default: false },
+      instance_communication: optBool,
+    },
+  },
+  {
+    id: 'OP_INSTANCE_ACTIVATE_DISKS',
+    doc: "Activates an instance's disks; returns [[node, iv_name, dev_path], ...].",
+    summaryParam: 'instance_name',
+    params: { ...INSTANCE_NAME, ignore_size: { type: T.bool, default: false }, wait_for_sync: { type: T.bool, default: false } },
+  },
+  {
+    id: 'OP_INSTANCE_DEACTIVATE_DISKS',
+    doc: "Deactivates an instance's disks.",
+    summaryParam: 'instance_name',
+    params: { ...INSTANCE_NAME, force: { type: T.bool, default: false } },
+  },
+  {
+    id: 'OP_INSTANCE_GROW_DISK',
+    doc: "Grows one of an instance's disks.",
+    summaryParam: 'instance_name',
+    params: {
+      ...INSTANCE_NAME,
+      wait_for_sync: { type: T.bool, default: true },
+      disk: { type: T.diskIndex },
+      amount: { type: T.nonNegInt, doc: 'MiB to add, or the new size when absolute' },
+      absolute: { type: T.bool, default: false },
+      ignore_ipolicy: { type: T.bool, default: false },
+    },
+  },
+  {
+    id: 'OP_INSTANCE_RECREATE_DISKS',
+    doc: "Recreates an instance's missing disks (all when disks is empty).",
+    summaryParam: 'instance_name',
+    params: {
+      ...INSTANCE_NAME,
+      disks: { type: T.list, default: [], doc: '[] (all), [index, ...] or [[index, params], ...]' },
+      nodes: { type: T.stringList, default: [] },
+      node_uuids: { type: T.stringList, default: null, optional: true },
+      iallocator: optString,
+    },
+  },
+  { id: 'OP_INSTANCE_CONSOLE', doc: "Returns how to reach an instance's console.", summaryParam: 'instance_name', params: { ...INSTANCE_NAME } },
+  {
+    id: 'OP_INSTANCE_QUERY_DATA',
+    doc: 'Returns detailed data about instances (gnt-instance info).',
+    params: {
+      use_locking: { type: T.bool, default: false },
+      instances: { type: T.stringList, default: [] },
+      static: { type: T.bool, default: false },
+    },
+  },
+  {
+    id: 'OP_OS_DIAGNOSE',
+    doc: 'Lists the OSes the nodes offer (legacy; OP_QUERY what=os supersedes it).',
+    params: { output_fields: { type: T.stringList }, names: { type: T.stringList, default: [] } },
+  },
+  {
+    id: 'OP_BACKUP_QUERY',
+    doc: 'Lists the exports on the nodes (legacy 2.x opcode).',
+    params: { nodes: { type: T.stringList, default: [] }, use_locking: { type: T.bool, default: false } },
+  },
+  {
+    id: 'OP_BACKUP_PREPARE',
+    doc: 'Prepares an instance export (remote mode: returns the handshake and key).',
+    summaryParam: 'instance_name',
+    params: { ...INSTANCE_NAME, mode: { type: T.exportMode } },
+  },
+  {
+    id: 'OP_BACKUP_EXPORT',
+    doc: 'Exports an instance to a node; returns [finalize_ok, [disk_ok, ...]].',
+    summaryParam: 'instance_name',
+    params: {
+      ...INSTANCE_NAME,
+      compress: { type: T.string, default: 'none' },
+      shutdown_timeout: SHUTDOWN_TIMEOUT,
+      target_node: { type: T.exportTarget },
+      target_node_uuid: optString,
+      shutdown: { type: T.bool, default: true },
+      remove_instance: { type: T.bool, default: false },
+      ignore_remove_failures: { type: T.bool, default: false },
+      mode: { type: T.exportMode, default: 'local' },
+      x509_key_name: { type: T.list, default: null, optional: true },
+      destination_x509_ca: optString,
+      zero_free_space: { type: T.bool, default: false },
+      zeroing_timeout_fixed: { type: T.int, default: null, optional: true },
+      zeroing_timeout_per_mib: { type: T.float, default: null, optional: true },
+      long_sleep: { type: T.bool, default: false },
+    },
+  },
+  { id: 'OP_BACKUP_REMOVE', doc: "Removes an instance's export from the nodes.", summaryParam: 'instance_name', params: { ...INSTANCE_NAME } },
+];
 
 const OPCODES: OpcodeSpec[] = [
   { id: 'OP_CLUSTER_POST_INIT', doc: 'Runs after the cluster is initialised.', params: {} },
@@ -234,6 +505,7 @@ const OPCODES: OpcodeSpec[] = [
       no_locks: { type: T.bool, default: true },
     },
   },
+  ...INSTANCE_OPCODES,
 ];
 
 export const OPCODE_TABLE: ReadonlyMap<string, OpcodeSpec> = new Map(OPCODES.map((o) => [o.id, o]));

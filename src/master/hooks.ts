@@ -3,6 +3,7 @@
 // parallel and applies the phase's rules: a failing pre hook vetoes the operation
 // (HooksAbort), a failing post hook is only a warning in the job log.
 import { HooksAbort, HooksFailure, ProgrammerError } from '../core/errors.ts';
+import { pyStr as pyText } from '../core/pyrepr.ts';
 import type { RpcResult, RpcTarget } from '../rpc/client.ts';
 import { rpcTarget, type HookSpec, type LUContext, type LogicalUnit } from './cmdlib/base.ts';
 
@@ -221,4 +222,119 @@ export class HooksMaster {
       if (!signal.aborted) this.ctx.log.warn({ op: this.opCode, err: String(err) }, 'config-update hooks failed');
     }
   }
+}
+
+/** A NIC for the hooks environment (upstream's NICToTuple, networks by uuid). */
+export interface HookNic {
+  name: string | null;
+  uuid: string;
+  ip: string | null;
+  mac: string;
+  mode: string;
+  link: string;
+  vlan: string;
+  network: string | null;
+}
+
+/** A disk for the hooks environment: a config DiskObject, or a new disk's spec (instance create). */
+export interface HookDisk {
+  uuid?: string;
+  name?: string | null;
+  size?: number;
+  mode?: string;
+  dev_type?: string;
+  logical_id?: unknown[];
+}
+
+export interface InstanceHookArgs {
+  name: string;
+  primaryNode: string;
+  secondaryNodes: string[];
+  osType: string | null;
+  /** The admin state, or (instance create) whether it will be started. */
+  status: unknown;
+  minmem: unknown;
+  maxmem: unknown;
+  vcpus: unknown;
+  nics: HookNic[];
+  diskTemplate: string;
+  disks: HookDisk[];
+  bep: Record<string, unknown>;
+  hvp: Record<string, unknown>;
+  hypervisor: string;
+  tags: string[];
+}
+
+type EnvValue = HookSpec['env'][string];
+
+/** A value as upstream puts it into the environment (str() happens when the env is built). */
+function envValue(v: unknown): EnvValue {
+  if (v === null || v === undefined || typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v ?? null;
+  return pyText(v);
+}
+
+/** BuildDiskLogicalIDEnv: the template-specific variables of a configured disk. */
+function diskLogicalIdEnv(idx: number, disk: HookDisk): HookSpec['env'] {
+  const env: HookSpec['env'] = {};
+  const id = disk.logical_id ?? [];
+  const p = `INSTANCE_DISK${idx}_`;
+  if (disk.dev_type === 'plain') {
+    env[`${p}VG`] = envValue(id[0]);
+    env[`${p}ID`] = envValue(id[1]);
+  } else if (disk.dev_type === 'ext') {
+    env[`${p}PROVIDER`] = envValue(id[0]);
+    env[`${p}ID`] = envValue(id[1]);
+  } else if (disk.dev_type && ['file', 'sharedfile', 'blockdev', 'rbd', 'gluster'].includes(disk.dev_type)) {
+    env[`${p}DRIVER`] = envValue(id[0]);
+    env[`${p}ID`] = envValue(id[1]);
+  }
+  env[`${p}DEV_TYPE`] = envValue(disk.dev_type);
+  return env;
+}
+
+/**
+ * upstream's BuildInstanceHookEnv: the variables every instance operation's hooks get
+ * (spec/surface.md §6.2), without the GANETI_ prefix.
+ */
+export function buildInstanceHookEnv(a: InstanceHookArgs): HookSpec['env'] {
+  const env: HookSpec['env'] = {
+    OP_TARGET: a.name,
+    INSTANCE_NAME: a.name,
+    INSTANCE_PRIMARY: a.primaryNode,
+    INSTANCE_SECONDARIES: a.secondaryNodes.join(' '),
+    INSTANCE_OS_TYPE: a.osType,
+    INSTANCE_STATUS: envValue(a.status),
+    INSTANCE_MINMEM: envValue(a.minmem),
+    INSTANCE_MAXMEM: envValue(a.maxmem),
+    INSTANCE_MEMORY: envValue(a.maxmem),
+    INSTANCE_VCPUS: envValue(a.vcpus),
+    INSTANCE_DISK_TEMPLATE: a.diskTemplate,
+    INSTANCE_HYPERVISOR: a.hypervisor,
+  };
+  a.nics.forEach((nic, idx) => {
+    const p = `INSTANCE_NIC${idx}_`;
+    if (nic.name) env[`${p}NAME`] = nic.name;
+    env[`${p}UUID`] = nic.uuid;
+    env[`${p}IP`] = nic.ip ?? '';
+    env[`${p}MAC`] = nic.mac;
+    env[`${p}MODE`] = nic.mode;
+    env[`${p}LINK`] = nic.link;
+    env[`${p}VLAN`] = nic.vlan;
+    if (nic.network) env[`${p}NETWORK_NAME`] = nic.network;
+    if (nic.mode === 'bridged' || nic.mode === 'openvswitch') env[`${p}BRIDGE`] = nic.link;
+  });
+  env.INSTANCE_NIC_COUNT = a.nics.length;
+  a.disks.forEach((disk, idx) => {
+    // A new disk's spec (instance create) has no dev_type and no logical-id variables.
+    if (disk.dev_type !== undefined) Object.assign(env, diskLogicalIdEnv(idx, disk));
+    if (disk.name) env[`INSTANCE_DISK${idx}_NAME`] = disk.name;
+    env[`INSTANCE_DISK${idx}_UUID`] = disk.uuid ?? '';
+    env[`INSTANCE_DISK${idx}_SIZE`] = envValue(disk.size ?? '');
+    env[`INSTANCE_DISK${idx}_MODE`] = envValue(disk.mode ?? '');
+  });
+  env.INSTANCE_DISK_COUNT = a.disks.length;
+  env.INSTANCE_TAGS = a.tags.join(' ');
+  for (const [k, v] of Object.entries(a.bep)) env[`INSTANCE_BE_${k}`] = envValue(v);
+  for (const [k, v] of Object.entries(a.hvp)) env[`INSTANCE_HV_${k}`] = envValue(v);
+  return env;
 }
