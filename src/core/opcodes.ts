@@ -372,6 +372,7 @@ const OPCODES: OpcodeSpec[] = [
       add_uids: { type: T.list, default: null, optional: true },
       remove_uids: { type: T.list, default: null, optional: true },
       reserved_lvs: { type: T.stringList, default: null, optional: true },
+      vg_name: { type: T.string, default: null, optional: true },
       enabled_hypervisors: { type: T.stringList, default: null, optional: true },
       hvparams: { type: T.dict, default: null, optional: true },
       beparams: { type: T.dict, default: null, optional: true },

@@ -17,6 +17,8 @@ import * as D from './config/defaults.ts';
 import { nowFloat, type ConfigData } from './config/model.ts';
 import { writeConfigFileSync } from './config/store.ts';
 import { ssconfValues } from './config/ssconf.ts';
+import { vgInfo, volumeGroupProblem } from '../node/storage/lvm.ts';
+import { storageRunner } from '../node/storage/commands.ts';
 
 export interface InitOptions {
   clusterName: string;
@@ -32,8 +34,11 @@ export interface InitOptions {
   macPrefix?: string;
   fileStorageDir?: string;
   sharedFileStorageDir?: string;
+  /** The LVM volume group of plain disks (gnt-cluster init --vg-name). */
+  vgName?: string;
 }
 
+const DEFAULT_VG = 'xenvg';
 const HOSTNAME_RE = /^[a-z0-9]([a-z0-9-]{0,62})(\.[a-z0-9]([a-z0-9-]{0,62}))*\.?$/i;
 
 function checkIp(value: string, what: string): string {
@@ -45,6 +50,20 @@ function checkList(given: string[], known: readonly string[], what: string): str
   if (given.length === 0) throw new OpPrereqError(`At least one ${what} must be enabled`, ECODE.INVAL);
   for (const g of given) if (!known.includes(g)) throw new OpPrereqError(`Unknown ${what} '${g}' (known: ${known.join(', ')})`, ECODE.INVAL);
   return given;
+}
+
+/**
+ * The cluster's volume group: the one given (or upstream's default "xenvg" when an
+ * lvm-based template is enabled), checked on this node as bootstrap.InitCluster does; null
+ * without lvm-based templates and no --vg-name.
+ */
+async function initialVolumeGroup(given: string | undefined, templates: string[]): Promise<string | null> {
+  const vg = given || (templates.some((t) => t === 'plain' || t === 'drbd') ? DEFAULT_VG : null);
+  if (!vg) return null;
+  const vgs = await vgInfo(storageRunner(), [], false);
+  const problem = volumeGroupProblem(Object.fromEntries((vgs ?? []).map((v) => [v.name, Math.floor(v.size)])), vg);
+  if (problem) throw new OpPrereqError(`Error: ${problem}`, ECODE.ENVIRON);
+  return vg;
 }
 
 /** Build config.data for a new one-node cluster. */
@@ -106,7 +125,7 @@ export async function buildInitialConfig(env: NodeEnv, opts: InitOptions): Promi
       file_storage_dir: opts.fileStorageDir ?? '/srv/ganeti/file-storage',
       shared_file_storage_dir: opts.sharedFileStorageDir ?? '/srv/ganeti/shared-file-storage',
       gluster_storage_dir: '/var/run/ganeti/gluster',
-      volume_group_name: null,
+      volume_group_name: await initialVolumeGroup(opts.vgName, templates),
       reserved_lvs: [],
       drbd_usermode_helper: null,
       highest_used_port: 11000 - 1,

@@ -29,6 +29,7 @@ import {
 import { linkDisk, removeDiskLinks } from './storage/links.ts';
 import { resolveStoragePath } from './storage/paths.ts';
 import { zeroRange } from './storage/wipe.ts';
+import { vgInfo } from './storage/lvm.ts';
 import { fsErrorText } from './storage/errors.ts';
 
 type Dict = Record<string, unknown>;
@@ -518,6 +519,12 @@ export const INSTANCE_BACKEND: Record<keyof typeof INSTANCE_PROCEDURES, Handler>
     const disk = diskArg(args[0]);
     const device = await guard('Failed to find device: ', () => findDevice(storageEnv(ctx.paths), disk));
     return device ? device.status() : null;
+  },
+
+  // The volume groups and their sizes in MiB (upstream's ListVolumeGroups); {} without lvm2.
+  vg_list: async (ctx) => {
+    const vgs = await vgInfo(storageEnv(ctx.paths).runner, [], false);
+    return Object.fromEntries((vgs ?? []).map((vg) => [vg.name, Math.floor(vg.size)]));
   },
 
   blockdev_getdimensions: async (ctx, args) => {

@@ -26,4 +26,5 @@ export const INSTANCE_PROCEDURES = {
   file_storage_dir_create: { timeout: RPC_TMO.FAST },
   file_storage_dir_remove: { timeout: RPC_TMO.FAST },
   file_storage_dir_rename: { timeout: RPC_TMO.FAST },
+  vg_list: { timeout: RPC_TMO.URGENT },
 } satisfies Record<string, ProcedureSpec>;

@@ -75,6 +75,7 @@ const init: Command = {
     { flags: ['-N', '--nic-parameters'], dest: 'nicparams', type: 'string', metavar: 'PARAMS', help: 'NIC parameters' },
     { flags: ['-C', '--candidate-pool-size'], dest: 'candidate_pool_size', type: 'int', metavar: 'SIZE', help: 'Set the candidate pool size' },
     { flags: ['-m', '--mac-prefix'], dest: 'mac_prefix', type: 'string', metavar: 'PREFIX', help: 'Specify the mac prefix for the instance IP addresses' },
+    { flags: ['-g', '--vg-name'], dest: 'vg_name', type: 'string', metavar: 'VG', help: 'Specify the volume group name (cluster-wide) for disk allocation [xenvg]' },
     { flags: ['--file-storage-dir'], dest: 'file_storage_dir', type: 'string', metavar: 'DIR', help: 'Specify the default directory (cluster-wide) for storing the file-based disks' },
     { flags: ['--shared-file-storage-dir'], dest: 'shared_file_storage_dir', type: 'string', metavar: 'DIR', help: 'Specify the default directory (cluster-wide) for storing the shared file-based disks' },
     { flags: ['--no-ssh-init'], dest: 'no_ssh_init', help: 'Accepted for compatibility: no SSH set-up is ever done' },
@@ -101,6 +102,7 @@ const init: Command = {
       macPrefix: o.mac_prefix ?? undefined,
       fileStorageDir: o.file_storage_dir ?? undefined,
       sharedFileStorageDir: o.shared_file_storage_dir ?? undefined,
+      vgName: o.vg_name ?? undefined,
     });
     writeClusterFiles(paths, data);
     const undo = async (why: string) => {
@@ -326,6 +328,7 @@ const modify: Command = {
     { flags: ['--node-parameters'], dest: 'ndparams', type: 'string', metavar: 'PARAMS', help: 'Node parameters' },
     { flags: ['--use-external-mip-script'], dest: 'use_external_mip_script', type: 'string', metavar: '<yes|no>', help: 'Specify whether to run a user-provided script for the master IP address turnup and turndown operations' },
     { flags: ['-D', '--disk-parameters'], dest: 'diskparams', type: 'append', metavar: 'TEMPLATE:PARAMS', help: 'Disk template parameters, in the format template:option=value,option=value,...' },
+    { flags: ['-g', '--vg-name'], dest: 'vg_name', type: 'string', metavar: 'VG', help: 'Specify the volume group name (cluster-wide) for disk allocation (empty to disable lvm storage)' },
     { flags: ['--enabled-disk-templates'], dest: 'enabled_disk_templates', type: 'string', metavar: 'TEMPLATES', help: 'Comma-separated list of disk templates' },
     { flags: ['--modify-etc-hosts'], dest: 'modify_etc_hosts', type: 'string', metavar: '<yes|no>', help: 'Defines whether the cluster should autonomously modify and keep in sync the /etc/hosts file of the nodes' },
     { flags: ['--user-shutdown'], dest: 'enabled_user_shutdown', type: 'string', metavar: '<yes|no>', help: 'Whether user shutdown is enabled' },
@@ -344,7 +347,7 @@ const modify: Command = {
         'default_iallocator', 'default_iallocator_params', 'reserved_lvs', 'mac_prefix', 'master_netdev', 'master_netmask',
         'use_external_mip_script', 'prealloc_wipe_disks', 'ipolicy_bounds_specs', 'ipolicy_std_specs', 'ipolicy_disk_templates',
         'ipolicy_vcpu_ratio', 'ipolicy_spindle_ratio', 'modify_etc_hosts', 'file_storage_dir', 'shared_file_storage_dir',
-        'compression_tools', 'enabled_user_shutdown'].some((k) => o[k] !== null) ||
+        'compression_tools', 'enabled_user_shutdown', 'vg_name'].some((k) => o[k] !== null) ||
       o.enabled_disk_templates;
     if (!anyGiven) {
       ctx.err('Please give at least one of the parameters.\n');
@@ -410,6 +413,7 @@ const modify: Command = {
       shared_file_storage_dir: o.shared_file_storage_dir,
       compression_tools: compressionTools,
       enabled_user_shutdown: yesNo(o.enabled_user_shutdown),
+      vg_name: o.vg_name,
     };
     // Absent rather than null: the opcode table fills in its defaults.
     for (const [k, v] of Object.entries(op)) if (v === null) delete op[k];

@@ -16,8 +16,9 @@ import {
   ISPECS_PARAMETERS, NDS_PARAMETER_TYPES, NICS_PARAMETER_TYPES, pyFloat, type UidRange,
 } from '../../core/params.ts';
 import type { ClusterObject, NodeObject } from '../config/model.ts';
-import { logInfo, type HookSpec, type LockPlan, type LogicalUnit, type LUContext } from './base.ts';
+import { logInfo, rpcTarget, type HookSpec, type LockPlan, type LogicalUnit, type LUContext } from './base.ts';
 import { nodesToPromote, poolStats } from './candidates.ts';
+import { volumeGroupProblem } from '../../node/storage/lvm.ts';
 
 /** Python 3's str() of a set of strings, as upstream's messages print them. */
 function pySet(items: Iterable<string>): string {
@@ -31,6 +32,42 @@ function pyErrStr(err: OpPrereqError): string {
 
 function logWarning(ctx: LUContext, message: string): void {
   ctx.feedback(` - WARNING: ${message}`);
+}
+
+const LVM_TEMPLATES = ['plain', 'drbd'];
+
+/**
+ * LUClusterSetParams._CheckVgName: the volume group stays consistent with the lvm-based
+ * templates, is not unset while plain disks exist, and exists (large enough) on every
+ * vm-capable node; unreachable nodes are skipped with a warning.
+ */
+async function checkVgName(ctx: LUContext, op: OpInput, c: ClusterObject, enabled: string[], newlyEnabled: string[]): Promise<void> {
+  const vgName = op.vg_name as string | null | undefined;
+  const lvmEnabled = enabled.some((t) => LVM_TEMPLATES.includes(t));
+  const lvmGetsEnabled = newlyEnabled.some((t) => LVM_TEMPLATES.includes(t));
+  const current = ((c as Record<string, unknown>).volume_group_name as string | null | undefined) ?? null;
+  if (vgName === '' && lvmEnabled) {
+    throw new OpPrereqError('Cannot unset volume group if lvm-based disk templates are or get enabled.', ECODE.INVAL);
+  }
+  if ((vgName === null || vgName === undefined) && current === null && lvmEnabled) {
+    throw new OpPrereqError('Please specify a volume group when enabling lvm-based disk-templates.', ECODE.INVAL);
+  }
+  if (vgName === '' && Object.values(ctx.config.data.disks).some((d) => d.dev_type === 'plain')) {
+    throw new OpPrereqError('Cannot disable lvm storage while lvm-based instances exist', ECODE.INVAL);
+  }
+  const checked = vgName || (lvmGetsEnabled ? current : null);
+  if (!checked || !lvmEnabled) return;
+  const nodes = ctx.config.nodes().filter((n) => n.vm_capable);
+  const results = await ctx.rpc.callMany(nodes.map(rpcTarget), 'vg_list', []);
+  for (const node of nodes) {
+    const r = results.get(node.name);
+    if (!r || !r.ok) {
+      logWarning(ctx, `Error while gathering data on node ${node.name} (ignoring node): ${r?.error ?? 'no answer'}`);
+      continue;
+    }
+    const problem = volumeGroupProblem(r.payload as Record<string, number>, checked);
+    if (problem) throw new OpPrereqError(`Error on node '${node.name}': ${problem}`, ECODE.ENVIRON);
+  }
 }
 
 const clone = <T>(v: T): T => structuredClone(v);
@@ -306,7 +343,7 @@ export function clusterSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
       return { path: 'cluster-modify', type: 'CLUSTER', env: { OP_TARGET: ctx.config.cluster.cluster_name, NEW_VG_NAME: (op.vg_name as string | undefined) ?? null }, preNodes: [master], postNodes: [master] };
     },
 
-    checkPrereq() {
+    async checkPrereq() {
       const c = cluster();
       const data = ctx.config.data;
       // Disk templates: what will be enabled, and what gets disabled (must be unused).
@@ -329,6 +366,7 @@ export function clusterSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
           throw new OpPrereqError(`Cannot disable disk template 'diskless', because there is at least one instance using it:\n * ${inst.name}`, ECODE.STATE);
         }
       }
+      await checkVgName(ctx, op, c, enabledTemplates, opTemplates && opTemplates.length ? opTemplates.filter((d) => !c.enabled_disk_templates.includes(d)) : []);
       if (given('file_storage_dir')) checkFileStoragePath(ctx, String(op.file_storage_dir), enabledTemplates, 'file');
       if (given('shared_file_storage_dir')) checkFileStoragePath(ctx, String(op.shared_file_storage_dir), enabledTemplates, 'sharedfile');
 
@@ -470,6 +508,11 @@ export function clusterSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
         const cl = tx.data.cluster as ClusterObject & Record<string, any>;
         if (given('enabled_disk_templates') && (op.enabled_disk_templates as string[]).length) {
           cl.enabled_disk_templates = [...(op.enabled_disk_templates as string[])];
+        }
+        if (given('vg_name')) {
+          const vg = (op.vg_name as string) || null;
+          if (vg !== (cl.volume_group_name ?? null)) cl.volume_group_name = vg;
+          else ctx.feedback('Cluster LVM configuration already in desired state, not changing');
         }
         for (const k of ['file_storage_dir', 'shared_file_storage_dir', 'master_netdev', 'master_netmask']) {
           if (`set:${k}` in next) cl[k] = next[`set:${k}`];

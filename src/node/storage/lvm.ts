@@ -82,6 +82,16 @@ export async function vgSpindles(runner: StorageRunner, vg: string): Promise<[nu
   return [free, total];
 }
 
+/** Upstream's constant: the smallest volume group gnt-cluster accepts (MiB). */
+const MIN_VG_SIZE = 20480;
+/** utils.CheckVolumeGroupSize: why `vg` is not usable in a node's vg_list answer, or null. */
+export function volumeGroupProblem(vgs: Record<string, number>, vg: string, minSize = MIN_VG_SIZE): string | null {
+  const size = vgs[vg];
+  if (size === undefined) return `volume group '${vg}' missing`;
+  if (size < minSize) return `volume group '${vg}' too small (${minSize}MiB required, ${size}MiB found)`;
+  return null;
+}
+
 export interface VgInfo {
   name: string;
   /** MiB. */
