@@ -403,7 +403,14 @@ export function instanceCreate(op: OpInput, ctx: LUContext): LogicalUnit {
         if (!entry) throw new OpPrereqError(`OS '${inst.os}' is not available in node '${inst.primary_node}'`);
         const trusted = entry[7] !== false;
         if (!trusted) throw new OpExecError(`Cannot run the untrusted OS '${inst.os}': installing it needs a helper VM (install image), which this cluster does not offer`);
-        await runOsScripts(inst);
+        try {
+          await runOsScripts(inst);
+        } catch (err) {
+          // Upstream keeps the half-made instance (ADMIN_down, disks and all); here a failed
+          // install or import leaves nothing behind, so the same add can simply be retried.
+          await discard(inst);
+          throw err;
+        }
       }
 
       if (op.start) {
@@ -428,12 +435,18 @@ export function instanceCreate(op: OpInput, ctx: LUContext): LogicalUnit {
     let abort = abortAlready;
     if (!abort && op.wait_for_sync) abort = !(await waitForSync(ctx, inst));
     if (!abort) return;
+    await discard(inst);
+    throw new OpExecError('There are some degraded disks for this instance');
+  }
+
+  /** Remove a just-created instance again: its disks, its file storage directory, its config. */
+  async function discard(inst: InstanceObject): Promise<void> {
     await removeDisks(ctx, inst);
+    await removeFileStorageDir(ctx, inst.primary_node, fileStorageDir);
     await ctx.config.update((tx) => {
       for (const d of inst.disks) tx.remove('disks', d);
       tx.remove('instances', inst.uuid);
     });
-    throw new OpExecError('There are some degraded disks for this instance');
   }
 
   /** RunOsScripts: the OS create script (unless no_install), or the import; nothing without disks. */
