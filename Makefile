@@ -30,10 +30,10 @@ test-unit: node_modules/.installed
 	$(NODE24) --test --test-concurrency=2 'test/unit/*.test.ts'
 
 # Debian packages the integration tests use: the real Ganeti 3.0 clients (ganeti-3.0,
-# python) for the interoperability tests, the `noop` OS definition (ganeti-os-noop) and the
-# lvm2 tools. Installed when this runs as root with apt; otherwise what needs them is
+# python) and RAPI client (python3-ganeti-rapi) for the interoperability tests, the `noop`
+# OS definition (ganeti-os-noop) and the lvm2 tools. Installed when this runs as root with apt; otherwise what needs them is
 # skipped, saying so.
-TEST_PACKAGES := ganeti-3.0 ganeti-os-noop lvm2
+TEST_PACKAGES := ganeti-3.0 ganeti-os-noop lvm2 python3-ganeti-rapi
 test-deps:
 	@missing=$$(for p in $(TEST_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
