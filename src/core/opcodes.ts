@@ -69,7 +69,7 @@ export interface OpcodeSpec {
 
 /** Parameters every opcode carries (spec/core.md §3.1). */
 export const COMMON_PARAMS: Record<string, ParamSpec> = {
-  dry_run: { type: T.bool, default: false },
+  dry_run: { type: T.bool, default: false, optional: true },
   debug_level: { type: T.nonNegInt, default: 0 },
   priority: { type: T.priority, default: 0 },
   depends: { type: T.depends, default: null, optional: true },
@@ -77,7 +77,7 @@ export const COMMON_PARAMS: Record<string, ParamSpec> = {
   reason: { type: T.reason, default: [] },
 };
 /** Common keys kept in stored opcodes even when null (as Ganeti stores them). */
-const KEEP_NULL = new Set(['depends', 'comment']);
+const KEEP_NULL = new Set(['dry_run', 'depends', 'comment']);
 
 const VERIFY_FLAGS: Record<string, ParamSpec> = {
   debug_simulate_errors: { type: T.bool, default: false },

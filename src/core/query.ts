@@ -53,8 +53,24 @@ export function fieldDefs<T>(catalog: ReadonlyMap<string, Field<T>>, names: stri
   });
 }
 
+/**
+ * Upstream's "nice" order of names: runs of digits compare as numbers, everything else
+ * byte by byte ("disk.size/2" before "disk.size/10", "disk.uuids" before "disk_template").
+ */
+export function niceCompare(a: string, b: string): number {
+  const pa = a.match(/\d+|\D+/g) ?? [];
+  const pb = b.match(/\d+|\D+/g) ?? [];
+  for (let i = 0; i < Math.min(pa.length, pb.length); i++) {
+    const [x, y] = [pa[i], pb[i]];
+    const digits = /^\d/.test(x) && /^\d/.test(y);
+    const c = digits ? Number(x) - Number(y) : x < y ? -1 : x > y ? 1 : 0;
+    if (c !== 0) return c;
+  }
+  return pa.length - pb.length;
+}
+
 export function queryFields<T>(catalog: ReadonlyMap<string, Field<T>>, names: string[] | null): { fields: FieldDef[] } {
-  const list = names === null || names.length === 0 ? [...catalog.keys()].sort() : names;
+  const list = names === null || names.length === 0 ? [...catalog.keys()].sort(niceCompare) : names;
   return { fields: fieldDefs(catalog, list) };
 }
 

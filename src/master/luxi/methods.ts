@@ -3,7 +3,7 @@
 import os from 'node:os';
 import fs from 'node:fs';
 import {
-  CONFIG_VERSION, EXPORT_VERSION, LUXI_WFJC_TIMEOUT, OS_API_VERSION, PROTOCOL_VERSION, RELEASE_VERSION, VCS_VERSION,
+  CONFIG_VERSION, EXPORT_VERSION, LUXI_WFJC_TIMEOUT, OS_API_VERSION, PROTOCOL_VERSION, RELEASE_VERSION, RS_NORMAL, VCS_VERSION,
 } from '../../core/constants.ts';
 import { ECODE, GenericError, LuxiError, OpExecError, OpPrereqError } from '../../core/errors.ts';
 import { validateOpcode, type OpInput } from '../../core/opcodes.ts';
@@ -12,6 +12,9 @@ import { JOB_FIELDS } from '../jobs/fields.ts';
 import { LOCK_FIELDS } from '../locking/fields.ts';
 import { NODE_FIELDS, nodeViews } from '../config/node-fields.ts';
 import { GROUP_FIELDS, groupViews } from '../config/group-fields.ts';
+import { INSTANCE_FIELDS, instanceViews } from '../config/instance-fields.ts';
+import { OS_FIELDS, osViews } from '../config/os-fields.ts';
+import { EXPORT_FIELDS, exportViews, exportsByNode } from '../config/export-fields.ts';
 import { queryTags } from '../cmdlib/tags.ts';
 import type { MethodTable } from './server.ts';
 import type { Master } from '../master.ts';
@@ -61,10 +64,31 @@ export function luxiMethods(master: Master): MethodTable {
     node: { fields: NODE_FIELDS, items: (fields, filter) => nodeViews(config, master.rpc, fields, filter) },
     group: { fields: GROUP_FIELDS, items: () => groupViews(config) },
     lock: { fields: LOCK_FIELDS, items: () => master.locks.info() },
+    instance: { fields: INSTANCE_FIELDS, items: (fields, filter) => instanceViews(config, master.rpc, fields, filter) },
+    os: { fields: OS_FIELDS, items: () => osViews(config, master.rpc) },
+    export: { fields: EXPORT_FIELDS, items: () => exportViews(config, master.rpc) },
   };
   const resource = (method: string, what: unknown): Resource => {
     if (typeof what === 'string' && Object.hasOwn(resources, what)) return resources[what];
     throw new OpPrereqError(`Resource '${String(what)}' is not queryable through ${method} (known: ${Object.keys(resources).join(', ')})`, ECODE.INVAL);
+  };
+
+  /**
+   * The classic Query* calls: the named items (by name or uuid; unknown names are left
+   * out) or all of them, as rows of plain values; an unknown field is an error.
+   */
+  const classicQuery = async (method: string, what: string, args: unknown[]) => {
+    expectArgs(method, args, 3);
+    const [names, fields, useLocking] = args;
+    if (useLocking) throw new OpPrereqError('Sync queries are not allowed', ECODE.INVAL);
+    const wanted = names === null ? [] : stringList(method, 'names', names);
+    const fieldNames = stringList(method, 'fields', fields);
+    const r = resource(method, what);
+    const unknown = fieldNames.filter((n) => !r.fields.has(n));
+    if (unknown.length > 0) throw new OpPrereqError(`Unknown output fields selected: ${unknown.join(', ')}`, ECODE.INVAL);
+    const filter: Filter = wanted.length === 0 ? null : ['|', ...wanted.map((n) => ['|', ['=', 'name', n], ['=', 'uuid', n]])];
+    const response = runQuery(r.fields, fieldNames, await r.items(fieldNames, filter), filter);
+    return response.data.map((row) => row.map(([status, value]) => (status === RS_NORMAL ? value : null)));
   };
 
   const submitMany = async (method: string, args: unknown[], ignoreDrain: boolean) => {
@@ -122,6 +146,18 @@ export function luxiMethods(master: Master): MethodTable {
       expectArgs('QueryFields', args, 2);
       const [what, fields] = args;
       return queryFields(resource('QueryFields', what).fields, fields === null ? null : stringList('QueryFields', 'fields', fields));
+    },
+
+    QueryInstances: (args) => classicQuery('QueryInstances', 'instance', args),
+    QueryNodes: (args) => classicQuery('QueryNodes', 'node', args),
+    QueryGroups: (args) => classicQuery('QueryGroups', 'group', args),
+
+    QueryExports: async (args) => {
+      expectArgs('QueryExports', args, 2);
+      const [nodes, useLocking] = args;
+      if (useLocking) throw new OpPrereqError('Sync queries are not allowed', ECODE.INVAL);
+      const names = nodes === null ? [] : stringList('QueryExports', 'nodes', nodes);
+      return exportsByNode(await exportViews(config, master.rpc), names);
     },
 
     QueryTags: (args) => {
