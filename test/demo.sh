@@ -43,8 +43,8 @@ run gnt-node list
 run gnt-node list -o name,pip,role,master_candidate,group
 run gnt-debug delay -n node2 -n node3 0.2
 run gnt-os list
-run gnt-instance add -t file --disk 0:size=64M -o noop -n node2 web1
-run gnt-instance add -t diskless -o noop -n node3 --no-start db1
+run gnt-instance add --no-name-check --no-ip-check -t file --disk 0:size=1G -o noop -n node2 web1
+run gnt-instance add --no-name-check --no-ip-check -t diskless -o noop -n node3 --no-start db1
 run gnt-instance list
 run gnt-instance list -o name,status,oper_state,pnode,disk_template,disk.sizes,nic.macs
 run gnt-cluster verify || true
