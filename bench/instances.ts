@@ -87,6 +87,9 @@ async function syntheticCluster(cluster: TestCluster) {
     nodes.push(node);
   }
   fs.writeFileSync(configFile, JSON.stringify(config));
+  // The master's ssconf on every node: it names the master, so the nodes vote for it.
+  const ssconf = fs.readdirSync(master.file('var/lib/ganeti')).filter((f) => f.startsWith('ssconf_'));
+  for (const n of nodes.slice(1)) for (const f of ssconf) fs.copyFileSync(master.file(`var/lib/ganeti/${f}`), n.file(`var/lib/ganeti/${f}`));
   // Started in parallel: each is one process of the executable.
   await Promise.all(nodes.slice(1).map(async (n) => {
     const r = await n.runAsync('ganeti-noded', ['-b', n.ip]);
