@@ -16,6 +16,8 @@ export interface LogOptions {
   syslog?: 'no' | 'yes' | 'only';
   /** Log to stderr instead of a file (foreground debugging, tests of the CLI). */
   stderr?: boolean;
+  /** A stream that gets every line as well (the watcher's -d copy on the terminal). */
+  echo?: pino.DestinationStream;
 }
 
 export interface DaemonLogger {
@@ -45,6 +47,7 @@ export function createDaemonLogger(daemon: string, file: string, opts: LogOption
     // syslog gets everything but debug messages, as upstream.
     streams.push({ level: 'info', stream: logger.stdin });
   }
+  if (opts.echo) streams.push({ level, stream: opts.echo });
   const log = pino({ level, base: { daemon, pid: process.pid }, redact: REDACT }, pino.multistream(streams));
   return {
     log,
