@@ -79,14 +79,25 @@ export const BACKEND: Record<ProcedureName, Handler> = {
   write_ssconf_files: async (ctx, args) => {
     const values = args[0];
     if (values === null || typeof values !== 'object' || Array.isArray(values)) throw new RpcFail('ssconf values must be a dictionary');
-    fs.mkdirSync(ctx.paths.dataDir, { recursive: true, mode: 0o755 });
-    for (const [key, value] of Object.entries(values)) {
+    const files = Object.entries(values).map(([key, value]) => {
       if (!SSCONF_KEY_RE.test(key)) throw new RpcFail(`Invalid ssconf key '${key}'`);
       const lines = Array.isArray(value) ? value.map(String) : [String(value)];
       const text = ssconfText(lines);
       if (Buffer.byteLength(text) > SSCONF_MAX_SIZE) throw new RpcFail(`ssconf value for '${key}' is too large`);
-      await writeFileAtomic(ctx.paths.ssconfFile(key), text, { mode: 0o444, syncDir: false });
-    }
+      return [ctx.paths.ssconfFile(key), text];
+    });
+    fs.mkdirSync(ctx.paths.dataDir, { recursive: true, mode: 0o755 });
+    // Only the files whose text changes are rewritten (an instance add changes one of ~30),
+    // and those together: each is an fsync, and the cluster waits for every node.
+    const changed = files.filter(([file, text]) => {
+      try {
+        return fs.readFileSync(file, 'utf8') !== text;
+      } catch {
+        return true;
+      }
+    });
+    if (changed.length === 0) return null;
+    await Promise.all(changed.map(([file, text]) => writeFileAtomic(file, text, { mode: 0o444, syncDir: false })));
     await syncDir(ctx.paths.dataDir);
     return null;
   },
