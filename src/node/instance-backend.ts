@@ -24,7 +24,7 @@ import { RpcFail, type Handler, type NodeContext } from './context.ts';
 import { getHypervisor, isMissingHypervisor, type HvBlockDevice, type HvInstance, type HvInstanceInfo, type Hypervisor } from './hypervisor/index.ts';
 import {
   BlockDeviceError, createDevice, describeDisk, diskSpec, FileStoragePathError, findDevice, openDevice, pyTuple, storageEnv,
-  type BlockDevice, type DiskSpec,
+  type BlockDevice, type DiskSpec, type StorageEnv,
 } from './storage/index.ts';
 import { linkDisk, removeDiskLinks } from './storage/links.ts';
 import { resolveStoragePath } from './storage/paths.ts';
@@ -269,6 +269,19 @@ async function removeWithRetry(device: BlockDevice): Promise<string | null> {
   }
 }
 
+/**
+ * The disk's device, or null when it is not there or cannot be attached (upstream's
+ * "except BlockDeviceError: rdev = None"); a path this node must not touch stays an error.
+ */
+async function deviceOrNull(env: StorageEnv, disk: DiskSpec): Promise<BlockDevice | null> {
+  try {
+    return await findDevice(env, disk);
+  } catch (err) {
+    if (err instanceof FileStoragePathError) throw fail('', err);
+    return null;
+  }
+}
+
 /** A device that must exist, or the RpcFail `notFound` says. */
 async function existing(ctx: NodeContext, disk: DiskSpec, findPrefix: string, notFound: string): Promise<BlockDevice> {
   const device = await guard(findPrefix, () => findDevice(storageEnv(ctx.paths), disk));
@@ -473,14 +486,8 @@ export const INSTANCE_BACKEND: Record<keyof typeof INSTANCE_PROCEDURES, Handler>
   blockdev_wipe: async (ctx, args) => {
     const [diskValue, offset, size] = args;
     const disk = diskArg(diskValue);
-    let device: BlockDevice | null;
-    try {
-      device = await findDevice(storageEnv(ctx.paths), disk);
-    } catch (err) {
-      if (err instanceof FileStoragePathError) throw fail('', err);
-      device = null;
-    }
-    if (!device) throw new RpcFail(`Cannot execute wipe for device ${disk.iv_name ?? describeDisk(disk)}: device not found`);
+    const device = await deviceOrNull(storageEnv(ctx.paths), disk);
+    if (!device) throw new RpcFail(`Cannot wipe device ${disk.iv_name ?? describeDisk(disk)}: device not found`);
     const dev = device;
     const deviceMib = Number.isInteger(disk.size) ? disk.size as number : Math.floor((await guard('', () => dev.dimensions()))[0] / 1048576);
     const started = Date.now();
@@ -506,10 +513,7 @@ export const INSTANCE_BACKEND: Record<keyof typeof INSTANCE_PROCEDURES, Handler>
     const result: Array<[boolean, string | null]> = [];
     for (const value of disks) {
       const disk = diskArg(value);
-      const device = await findDevice(env, disk).catch((err: unknown) => {
-        if (err instanceof FileStoragePathError) throw fail('', err);
-        return null;
-      });
+      const device = await deviceOrNull(env, disk);
       result.push(device ? [true, null] : [false, `Cannot change sync for device ${disk.iv_name ?? describeDisk(disk)}: device not found`]);
     }
     return result;
@@ -534,13 +538,7 @@ export const INSTANCE_BACKEND: Record<keyof typeof INSTANCE_PROCEDURES, Handler>
     const result: Array<[number, number | null] | null> = [];
     for (const value of disks) {
       const disk = diskArg(value);
-      let device: BlockDevice | null;
-      try {
-        device = await findDevice(env, disk);
-      } catch (err) {
-        if (err instanceof FileStoragePathError) throw fail('', err);
-        device = null;
-      }
+      const device = await deviceOrNull(env, disk);
       result.push(device ? await guard(`Can't compute the size of ${describeDisk(disk)}: `, () => device.dimensions()) : null);
     }
     return result;

@@ -226,7 +226,7 @@ test('bad input fails with Ganeti\'s errors and leaves nothing behind', { skip }
   await ok({ OP_ID: 'OP_INSTANCE_REMOVE', instance_name: 'taken' });
 });
 
-test('an instance that died behind the master\'s back is ERROR_down; user shutdown is refused by startup', { skip }, async () => {
+test('an instance that died behind the master\'s back is ERROR_down; startup cleans up a user shutdown', { skip }, async () => {
   await ok(createOp('epsilon', { pnode: 'node3' }));
   const [[status]] = await instanceRows(['status']);
   assert.equal(status, 'running');
@@ -240,13 +240,14 @@ test('an instance that died behind the master\'s back is ERROR_down; user shutdo
   // Starting a running instance is no error (upstream's backend checks first).
   await ok({ OP_ID: 'OP_INSTANCE_STARTUP', instance_name: 'epsilon' });
 
-  // The guest shuts itself down: startup wants an explicit shutdown first.
+  // Only a guest that shut itself down can be recorded as shut down by the user.
+  await fails({ OP_ID: 'OP_INSTANCE_SHUTDOWN', instance_name: 'epsilon', admin_state_source: 'user' }, 'OpPrereqError',
+    /^Instance 'epsilon' was not shutdown by the user$/);
+  // The guest shuts itself down: startup cleans it up (a real shutdown) and starts it again.
   const file = node3.file('var/run/ganeti/fake-hypervisor/epsilon');
   fs.writeFileSync(file, JSON.stringify({ ...JSON.parse(fs.readFileSync(file, 'utf8')), state: 'shutdown' }));
-  await fails({ OP_ID: 'OP_INSTANCE_STARTUP', instance_name: 'epsilon' }, 'OpPrereqError',
-    /^Instance 'epsilon' was shutdown by the user, please shutdown the instance before starting it again$/);
-  await ok({ OP_ID: 'OP_INSTANCE_SHUTDOWN', instance_name: 'epsilon' });
   await ok({ OP_ID: 'OP_INSTANCE_STARTUP', instance_name: 'epsilon' });
+  assert.equal(JSON.parse(fs.readFileSync(file, 'utf8')).state, 'running');
   const [[again]] = await instanceRows(['status']);
   assert.equal(again, 'running');
   await ok({ OP_ID: 'OP_INSTANCE_REMOVE', instance_name: 'epsilon' });

@@ -7,7 +7,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TestCluster, type VirtualNode } from './cluster.ts';
 import { RpcClient, type RpcResult, type RpcTarget } from '../../src/rpc/client.ts';
-import { loadKey } from '../../src/rpc/auth.ts';
 import type { ProcedureName } from '../../src/rpc/procedures.ts';
 
 let cluster: TestCluster;
@@ -18,7 +17,7 @@ let target: RpcTarget;
 before(() => {
   cluster = new TestCluster();
   node = cluster.init('node1');
-  rpc = new RpcClient(() => loadKey(node.file('var/lib/ganeti/cluster-key'), 'cluster key'));
+  rpc = node.rpcClient();
   target = { name: node.name, address: node.ip, port: 1811 };
 });
 after(() => {

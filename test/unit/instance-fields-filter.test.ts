@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runQuery, type Filter } from '../../src/core/query.ts';
 import { OpPrereqError } from '../../src/core/errors.ts';
-import type { RpcTarget } from '../../src/rpc/client.ts';
 import type { ConfigData } from '../../src/master/config/model.ts';
 import { INSTANCE_FIELDS, instanceViews } from '../../src/master/config/instance-fields.ts';
 import { requestedNames } from '../../src/master/config/node-fields.ts';
+import { fakeRpc, RUNNING } from './instance-fixture.ts';
 
 // Property test: random filters over random instances. What the query layer returns must
 // equal what a small evaluator written here from the filter language's definition
@@ -162,13 +162,10 @@ function evaluate(f: unknown[], s: Spec): boolean {
   }
 }
 
-function fakeRpc(specs: Spec[]) {
-  const answer = Object.fromEntries(specs.filter((s) => s.running).map((s) => [s.name, { memory: 128, vcpus: 1, state: 'running' }]));
-  return {
-    async callMany(targets: RpcTarget[]) {
-      return new Map(targets.map((t) => [t.name, { node: t.name, ok: true as const, payload: answer }]));
-    },
-  };
+/** Every node answers all_instances_info with the running instances. */
+function liveRpc(specs: Spec[]) {
+  const live = Object.fromEntries(specs.filter((s) => s.running).map((s) => [s.name, { ...RUNNING }]));
+  return fakeRpc((t) => ({ node: t.name, ok: true, payload: live }));
 }
 
 test('random filters over random instances select what a direct evaluation selects', async () => {
@@ -178,7 +175,7 @@ test('random filters over random instances select what a direct evaluation selec
     const specs = randomSpecs(r);
     const filter = randomFilter(r) as Filter;
     const config = configOf(specs);
-    const pending = instanceViews({ data: config }, fakeRpc(specs) as never, ['name'], filter);
+    const pending = instanceViews({ data: config }, liveRpc(specs) as never, ['name'], filter);
     // A filter that only names instances (name == x or ...) asks for them: they must
     // exist, and come in the order asked.
     const asked = requestedNames(filter);

@@ -1,8 +1,6 @@
 process.env.TZ = 'UTC';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { OpExecError, OpPrereqError } from '../../src/core/errors.ts';
 import type { RpcTarget } from '../../src/rpc/client.ts';
 import type { ConfigData } from '../../src/master/config/model.ts';
@@ -10,55 +8,10 @@ import { instanceQueryData } from '../../src/master/cmdlib/query.ts';
 import type { LUContext } from '../../src/master/cmdlib/base.ts';
 import { formatInfo } from '../../src/cli/format/info.ts';
 import { instanceInfoEntry, tryToRoman } from '../../src/cli/commands/instance-info.ts';
-import { DEFAULT_BEPARAMS, DEFAULT_NICPARAMS } from '../../src/master/config/defaults.ts';
+import { ALPHA, BETA, GAMMA_DISK_PATH, NODE1, RUNNING, goldenConfig, goldenLive, goldenStdout } from './instance-fixture.ts';
 
 // OP_INSTANCE_QUERY_DATA and `gnt-instance info`'s layout, against the golden recordings
 // of alpha (diskless, 053) and gamma (a file disk, 055), with their uuids, MACs and times.
-
-const GOLDEN = path.join(import.meta.dirname, '../golden');
-
-function goldenStdout(file: string): string {
-  const text = fs.readFileSync(path.join(GOLDEN, file), 'utf8');
-  const m = /===== STDOUT \(\d+ bytes\) =====\n([\s\S]*?)===== STDERR/.exec(text);
-  assert.ok(m, `no STDOUT in ${file}`);
-  return m[1];
-}
-
-const NODE1 = '78c7e9f1-fab8-42d9-b8da-205deddba3ab';
-const GROUP = '88e2168b-eafa-44f3-8e8c-5fa3ffcd6a31';
-const at = (hms: string) => Date.UTC(2026, 10, 23, ...hms.split(':').map(Number) as [number, number, number]) / 1000 + 0.25;
-const DISK_PATH = '/srv/ganeti/file-storage/gamma.gnt.test/9a79896c-74f4-448f-b640-5b1465881ef2.file.disk0';
-
-function goldenConfig(): ConfigData {
-  const inst = (uuid: string, name: string, mac: string, nicUuid: string, ctime: string, mtime: string, extra: Record<string, unknown> = {}) => ({
-    uuid, name, serial_no: 3, ctime: at(ctime), mtime: at(mtime), primary_node: NODE1, os: 'noop', hypervisor: 'fake',
-    hvparams: {}, beparams: {}, osparams: {}, osparams_private: {}, admin_state: 'up', admin_state_source: 'admin', disks: [],
-    disks_active: true, network_port: null, tags: [], nics: [{ mac, ip: null, nicparams: {}, network: null, name: null, uuid: nicUuid }],
-    ...extra,
-  });
-  return {
-    cluster: {
-      master_node: NODE1, hvparams: { fake: { migration_mode: 'live' } }, beparams: structuredClone(DEFAULT_BEPARAMS),
-      nicparams: structuredClone(DEFAULT_NICPARAMS), osparams: {}, enabled_user_shutdown: false,
-    },
-    nodes: { [NODE1]: { uuid: NODE1, name: 'node1.gnt.test', primary_ip: '192.0.2.10', offline: false, group: GROUP, ndparams: {} } },
-    nodegroups: { [GROUP]: { uuid: GROUP, name: 'default' } },
-    instances: {
-      '6bc271db-f896-46fd-937d-14c253fc7f99': inst('6bc271db-f896-46fd-937d-14c253fc7f99', 'alpha.gnt.test', 'aa:00:00:31:9c:e6',
-        '1d001308-2d50-43d4-bc94-7ad0b90806e2', '21:11:13', '21:11:21'),
-      '75001ee7-9a18-4e90-aa92-debb3c3288d5': inst('75001ee7-9a18-4e90-aa92-debb3c3288d5', 'gamma.gnt.test', 'aa:00:00:f7:b6:33',
-        '30c6ea99-2bb6-428a-a90a-5aef60d8d25a', '21:11:18', '21:11:19', { disks: ['f1977163-555d-4080-bb83-aa34d53410df'] }),
-      i2: inst('i2', 'beta.gnt.test', 'aa:00:00:29:cd:e6', 'n2', '21:11:14', '21:11:15', { admin_state: 'down' }),
-    },
-    disks: {
-      'f1977163-555d-4080-bb83-aa34d53410df': {
-        uuid: 'f1977163-555d-4080-bb83-aa34d53410df', dev_type: 'file', logical_id: ['loop', DISK_PATH], children: [],
-        nodes: [NODE1], iv_name: 'disk/0', size: 1024, mode: 'rw', name: null, spindles: null, params: {},
-      },
-    },
-    networks: {},
-  } as unknown as ConfigData;
-}
 
 interface Call { node: string; proc: string; args: unknown[] }
 
@@ -66,7 +19,7 @@ interface Call { node: string; proc: string; args: unknown[] }
 function context(data: ConfigData, answer?: (t: RpcTarget, proc: string) => unknown) {
   const calls: Call[] = [];
   const feedback: string[] = [];
-  const running = new Set(['alpha.gnt.test', 'gamma.gnt.test']);
+  const live = goldenLive();
   const ctx = {
     config: { data },
     feedback: (m: string) => feedback.push(m),
@@ -74,8 +27,8 @@ function context(data: ConfigData, answer?: (t: RpcTarget, proc: string) => unkn
       async call(t: RpcTarget, proc: string, args: unknown[]) {
         calls.push({ node: t.name, proc, args });
         if (answer) return answer(t, proc);
-        if (proc === 'instance_info') return { node: t.name, ok: true, payload: running.has(args[0] as string) ? { memory: 128, vcpus: 1, state: 'running', time: 5 } : {} };
-        return { node: t.name, ok: true, payload: { dev_path: DISK_PATH, major: null, minor: null, sync_percent: null, estimated_time: null, is_degraded: false, ldisk_status: 0 } };
+        if (proc === 'instance_info') return { node: t.name, ok: true, payload: live[args[0] as string] ?? {} };
+        return { node: t.name, ok: true, payload: { dev_path: GAMMA_DISK_PATH, major: null, minor: null, sync_percent: null, estimated_time: null, is_degraded: false, ldisk_status: 0 } };
       },
     },
   };
@@ -98,7 +51,7 @@ test('gnt-instance info of a diskless and of a file-disk instance (golden 053, 0
   const c = context(data);
   const { result, locks } = await queryData(data, { instances: ['alpha.gnt.test'], use_locking: true }, c);
   assert.equal(infoText(result), goldenStdout('053.txt'));
-  assert.deepEqual(locks, { bglShared: true, levels: { instance: { names: ['6bc271db-f896-46fd-937d-14c253fc7f99'], shared: true }, node: { names: [NODE1], shared: true } } });
+  assert.deepEqual(locks, { bglShared: true, levels: { instance: { names: [ALPHA], shared: true }, node: { names: [NODE1], shared: true } } });
   assert.deepEqual(c.calls.map((x) => [x.proc, x.args]), [['instance_info', ['alpha.gnt.test', 'fake', { migration_mode: 'live' }]]]);
   assert.deepEqual(c.feedback, []);
   const gamma = await queryData(data, { instances: ['gamma'], use_locking: true });
@@ -118,12 +71,21 @@ test('static info: no node is asked, no actual state; all instances in name orde
   assert.doesNotMatch(text, /on primary/);
 });
 
-test('a stopped instance is "down"; an offline primary gives static data with a warning', async () => {
+test('run state: down, user down, offline; an offline primary gives static data with a warning', async () => {
   const data = goldenConfig();
   const beta = await queryData(data, { instances: ['beta.gnt.test'], use_locking: true });
   assert.equal(beta.result['beta.gnt.test'].run_state, 'down');
-  data.instances.i2.admin_state = 'offline';
+  data.instances[BETA].admin_state = 'offline';
   assert.equal((await queryData(data, { instances: ['beta.gnt.test'], use_locking: true })).result['beta.gnt.test'].run_state, 'offline');
+  data.instances[BETA].admin_state = 'down';
+  data.instances[BETA].admin_state_source = 'user';
+  assert.equal((await queryData(data, { instances: ['beta.gnt.test'], use_locking: true })).result['beta.gnt.test'].run_state, 'user down');
+  // A guest that shut itself down is "down", or "user down" where the cluster counts user shutdowns.
+  const selfStopped = context(data, (t) => ({ node: t.name, ok: true, payload: { ...RUNNING, state: 'shutdown' } }));
+  const runState = async () => (await queryData(data, { instances: ['alpha'], use_locking: true }, selfStopped)).result['alpha.gnt.test'].run_state;
+  assert.equal(await runState(), 'down');
+  data.cluster.enabled_user_shutdown = true;
+  assert.equal(await runState(), 'user down');
   data.nodes[NODE1].offline = true;
   const c = context(data);
   const off = await queryData(data, { instances: ['alpha'], use_locking: true }, c);

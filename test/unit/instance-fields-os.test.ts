@@ -1,30 +1,19 @@
 process.env.TZ = 'UTC';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { RS_NODATA, RS_OFFLINE } from '../../src/core/constants.ts';
 import { queryFields, runQuery } from '../../src/core/query.ts';
-import type { RpcResult, RpcTarget } from '../../src/rpc/client.ts';
 import type { ConfigData } from '../../src/master/config/model.ts';
 import { OS_FIELDS, mergeOsDiagnose, osViews } from '../../src/master/config/os-fields.ts';
 import { EXPORT_FIELDS, exportViews, exportsByNode } from '../../src/master/config/export-fields.ts';
 import { osDiagnoseFilter } from '../../src/master/cmdlib/query.ts';
 import { OS_INFO_FIELDS, osDiagnoseText, osInfoText, osListLines } from '../../src/cli/commands/os.ts';
 import { formatFieldList, formatQueryTable } from '../../src/cli/format/table.ts';
+import { answersByNode, fakeRpc, goldenStdout } from './instance-fixture.ts';
 
 // The OS and export resources and the gnt-os output, checked against the golden cluster's
 // recordings (074, 076, 077): OS noop (API 5, 10) and debootstrap (API 5-20, variant
 // default, parameter filesystem) on node1.gnt.test.
-
-const GOLDEN = path.join(import.meta.dirname, '../golden');
-
-function goldenStdout(file: string): string {
-  const text = fs.readFileSync(path.join(GOLDEN, file), 'utf8');
-  const m = /===== STDOUT \(\d+ bytes\) =====\n([\s\S]*?)===== STDERR/.exec(text);
-  assert.ok(m, `no STDOUT in ${file}`);
-  return m[1];
-}
 
 const FILESYSTEM_DOC = "The filesystem type to use for the root partition. This has to be a filesystem type supported by ``mke2fs``. The default is 'ext4'.";
 
@@ -43,21 +32,6 @@ function config(nodes: Array<{ name: string; offline?: boolean }>, extra: Record
   } as unknown as ConfigData;
 }
 
-function fakeRpc(answers: Record<string, unknown>) {
-  const calls: Array<{ proc: string; targets: string[] }> = [];
-  return {
-    calls,
-    async callMany(targets: RpcTarget[], proc: string) {
-      calls.push({ proc, targets: targets.map((t) => t.name) });
-      return new Map(targets.map((t): [string, RpcResult] => {
-        const a = answers[t.name];
-        if (t.offline) return [t.name, { node: t.name, ok: false, error: 'Node is marked offline', offline: true }];
-        return [t.name, a instanceof Error ? { node: t.name, ok: false, error: a.message } : { node: t.name, ok: true, payload: a }];
-      }));
-    },
-  };
-}
-
 /** OP_OS_DIAGNOSE's rows for the fields, as the logical unit computes them. */
 async function diagnoseRows(cfg: ConfigData, rpc: ReturnType<typeof fakeRpc>, fields: string[]): Promise<unknown[][]> {
   const r = runQuery(OS_FIELDS, fields, await osViews({ data: cfg }, rpc as never), osDiagnoseFilter(fields, []));
@@ -66,7 +40,7 @@ async function diagnoseRows(cfg: ConfigData, rpc: ReturnType<typeof fakeRpc>, fi
 
 test('gnt-os list and info from the golden node (golden 074, 076, 077)', async () => {
   const cfg = config([{ name: 'node1.gnt.test' }]);
-  const rpc = fakeRpc({ 'node1.gnt.test': GOLDEN_OSES });
+  const rpc = fakeRpc(answersByNode({ 'node1.gnt.test': GOLDEN_OSES }));
   assert.equal(`${osListLines(await diagnoseRows(cfg, rpc, ['name', 'variants']), true).join('\n')}\n`, goldenStdout('074.txt'));
   assert.deepEqual(osListLines(await diagnoseRows(cfg, rpc, ['name', 'variants']), false), ['debootstrap+default', 'noop']);
   const rows = await diagnoseRows(cfg, rpc, OS_INFO_FIELDS);
@@ -151,7 +125,7 @@ test('gnt-os diagnose: per node status, hidden definitions, global status and ex
 
 test('export resource: one row per export, a status row for a node that could not be asked', async () => {
   const cfg = config([{ name: 'node2.gnt.test' }, { name: 'node1.gnt.test' }, { name: 'node3.gnt.test', offline: true }, { name: 'node4.gnt.test' }]);
-  const rpc = fakeRpc({ 'node1.gnt.test': ['alpha.gnt.test', 'beta.gnt.test'], 'node2.gnt.test': [], 'node4.gnt.test': new Error('refused') });
+  const rpc = fakeRpc(answersByNode({ 'node1.gnt.test': ['alpha.gnt.test', 'beta.gnt.test'], 'node2.gnt.test': [], 'node4.gnt.test': new Error('refused') }));
   const views = await exportViews({ data: cfg }, rpc as never);
   const r = runQuery(EXPORT_FIELDS, ['node', 'export'], views, null);
   assert.deepEqual(r.data, [

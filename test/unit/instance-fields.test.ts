@@ -1,12 +1,9 @@
 process.env.TZ = 'UTC';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { RS_NODATA, RS_OFFLINE, RS_UNAVAIL } from '../../src/core/constants.ts';
 import { OpPrereqError } from '../../src/core/errors.ts';
 import { queryFields, runQuery, type Filter } from '../../src/core/query.ts';
-import type { RpcResult, RpcTarget } from '../../src/rpc/client.ts';
 import type { ConfigData } from '../../src/master/config/model.ts';
 import { markerStatus } from '../../src/master/config/node-fields.ts';
 import {
@@ -15,86 +12,9 @@ import {
 import { formatFieldList, formatQueryTable, type QueryTableOptions } from '../../src/cli/format/table.ts';
 import { makeNameFilter } from '../../src/cli/filter-parser.ts';
 import { LIST_DEFAULT_FIELDS, LIST_JOINED_FIELDS } from '../../src/cli/commands/instance.ts';
-import { DEFAULT_BEPARAMS, DEFAULT_NICPARAMS } from '../../src/master/config/defaults.ts';
+import { ALPHA, BETA, GAMMA, GAMMA_DISK, GROUP, NODE1, fakeRpc, goldenConfig, goldenLive, goldenStdout } from './instance-fixture.ts';
 
-// The fixture is the golden cluster (test/golden/README.md): node1.gnt.test; alpha
-// (diskless, running, tags web prod), beta (diskless, stopped), gamma (a 1 GiB file disk,
-// running); MACs and uuids as in the recording.
-
-const GOLDEN = path.join(import.meta.dirname, '../golden');
-
-/** The STDOUT section of a golden recording. */
-function goldenStdout(file: string): string {
-  const text = fs.readFileSync(path.join(GOLDEN, file), 'utf8');
-  const m = /===== STDOUT \(\d+ bytes\) =====\n([\s\S]*?)===== STDERR/.exec(text);
-  assert.ok(m, `no STDOUT in ${file}`);
-  return m[1];
-}
-
-const NODE1 = '78c7e9f1-fab8-42d9-b8da-205deddba3ab';
-const GROUP = '88e2168b-eafa-44f3-8e8c-5fa3ffcd6a31';
-const CTIME = 1795468273.435449;
-
-export function goldenConfig(): ConfigData {
-  const obj = (uuid: string, extra: Record<string, unknown>) => ({ uuid, serial_no: 3, ctime: CTIME, mtime: CTIME, ...extra });
-  const inst = (uuid: string, name: string, mac: string, extra: Record<string, unknown> = {}) => obj(uuid, {
-    name, primary_node: NODE1, os: 'noop', hypervisor: 'fake', hvparams: {}, beparams: {}, osparams: {}, osparams_private: {},
-    admin_state: 'up', admin_state_source: 'admin', disks: [], disks_active: true, network_port: null, tags: [],
-    nics: [{ mac, ip: null, nicparams: {}, network: null, name: null, uuid: `nic-${uuid}` }], ...extra,
-  });
-  return {
-    version: 3000000,
-    cluster: obj('c', {
-      cluster_name: 'cluster.gnt.test', master_node: NODE1, enabled_hypervisors: ['fake'], hvparams: { fake: { migration_mode: 'live' } },
-      beparams: structuredClone(DEFAULT_BEPARAMS), nicparams: structuredClone(DEFAULT_NICPARAMS), osparams: {},
-      enabled_disk_templates: ['diskless', 'file'], file_storage_dir: '/srv/ganeti/file-storage', tags: [], enabled_user_shutdown: false,
-    }),
-    nodes: {
-      [NODE1]: obj(NODE1, {
-        name: 'node1.gnt.test', primary_ip: '192.0.2.10', secondary_ip: '192.0.2.10', master_candidate: true, offline: false,
-        drained: false, group: GROUP, master_capable: true, vm_capable: true, ndparams: {}, powered: true, tags: [],
-      }),
-    },
-    nodegroups: { [GROUP]: obj(GROUP, { name: 'default', members: [NODE1], alloc_policy: 'preferred', ndparams: {} }) },
-    instances: {
-      i3: inst('i3', 'gamma.gnt.test', 'aa:00:00:f7:b6:33', { disks: ['d1'] }),
-      i1: inst('i1', 'alpha.gnt.test', 'aa:00:00:31:9c:e6', { tags: ['web', 'prod'] }),
-      i2: inst('i2', 'beta.gnt.test', 'aa:00:00:29:cd:e6', { admin_state: 'down' }),
-    },
-    networks: {},
-    disks: {
-      d1: obj('d1', {
-        dev_type: 'file', logical_id: ['loop', '/srv/ganeti/file-storage/gamma.gnt.test/d1.file.disk0'], children: [],
-        nodes: [NODE1], iv_name: 'disk/0', size: 1024, mode: 'rw', name: null, spindles: null, params: {},
-      }),
-    },
-    filters: {},
-    serial_no: 1,
-    ctime: CTIME,
-    mtime: CTIME,
-  } as unknown as ConfigData;
-}
-
-interface Call { targets: RpcTarget[]; proc: string; args: unknown[][] }
-
-const RUNNING = { memory: 128, vcpus: 1, state: 'running', time: 12 };
-
-/** The golden node's answer: alpha and gamma run. */
-function goldenLive(): Record<string, unknown> {
-  return { 'alpha.gnt.test': { ...RUNNING }, 'gamma.gnt.test': { ...RUNNING } };
-}
-
-/** An RPC client whose nodes answer as `answer` says (the golden node by default). */
-export function fakeRpc(answer: (t: RpcTarget, proc: string) => RpcResult = (t) => ({ node: t.name, ok: true, payload: goldenLive() })) {
-  const calls: Call[] = [];
-  return {
-    calls,
-    async callMany(targets: RpcTarget[], proc: string, args: unknown[] | ((t: RpcTarget) => unknown[])) {
-      calls.push({ targets, proc, args: targets.map((t) => (typeof args === 'function' ? args(t) : args)) });
-      return new Map(targets.map((t) => [t.name, t.offline ? { node: t.name, ok: false as const, error: 'Node is marked offline', offline: true } : answer(t, proc)]));
-    },
-  };
-}
+// The golden cluster of ./instance-fixture.ts, listed as `gnt-instance list` shows it.
 
 async function list(config: ConfigData, fields: string[], options: QueryTableOptions = {}, filter: Filter = null, rpc = fakeRpc()): Promise<string> {
   const r = runQuery(INSTANCE_FIELDS, fields, await instanceViews({ data: config }, rpc as never, fields, filter), filter);
@@ -211,7 +131,7 @@ test('cells of an unreachable or offline primary node, and of a stopped instance
 
 test('configuration fields: parameters, NICs, disks, nodes and their groups', async () => {
   const config = goldenConfig();
-  const gamma = config.instances.i3;
+  const gamma = config.instances[GAMMA];
   gamma.nics.push({ mac: 'aa:00:00:00:00:02', ip: '192.0.2.50', nicparams: { mode: 'openvswitch', link: 'br1', vlan: '.100' }, network: null, name: 'eth1', uuid: 'nic-2' });
   gamma.beparams = { vcpus: 2 };
   gamma.hvparams = { kernel_path: '/boot/vmlinuz' };
@@ -238,25 +158,25 @@ test('configuration fields: parameters, NICs, disks, nodes and their groups', as
   assert.equal(get('sda_size', v), 1024);
   assert.equal(markerStatus(get('sdb_size', v)), RS_UNAVAIL);
   assert.equal(markerStatus(get('disk.spindles/0', v)), RS_UNAVAIL);
-  assert.deepEqual(get('disk.uuids', v), ['d1']);
+  assert.deepEqual(get('disk.uuids', v), [GAMMA_DISK]);
   assert.equal(get('pnode.group', v), 'default');
   assert.equal(get('pnode.group.uuid', v), GROUP);
   assert.deepEqual(get('snodes', v), []);
-  assert.deepEqual(get('tags', { inst: config.instances.i1, config }), ['prod', 'web']);
-  assert.equal(get('admin_up', { inst: config.instances.i2, config }), false);
+  assert.deepEqual(get('tags', { inst: config.instances[ALPHA], config }), ['prod', 'web']);
+  assert.equal(get('admin_up', { inst: config.instances[BETA], config }), false);
   assert.equal(markerStatus(get('network_port', v)), RS_UNAVAIL);
   // A DRBD disk counts its metadata, and its second node is a secondary.
   config.nodes.n2 = { ...config.nodes[NODE1], uuid: 'n2', name: 'node2.gnt.test' };
-  config.disks.d1.dev_type = 'drbd';
-  config.disks.d1.nodes = [NODE1, 'n2'];
+  config.disks[GAMMA_DISK].dev_type = 'drbd';
+  config.disks[GAMMA_DISK].nodes = [NODE1, 'n2'];
   assert.equal(get('disk_usage', v), 1024 + 128);
   assert.deepEqual(get('snodes', v), ['node2.gnt.test']);
   assert.deepEqual(get('snodes.group', v), ['default']);
   // Disks of two kinds are "mixed"; a missing disk object leaves no data.
-  config.disks.d2 = { ...config.disks.d1, uuid: 'd2', dev_type: 'plain' };
-  gamma.disks = ['d1', 'd2'];
+  config.disks.d2 = { ...config.disks[GAMMA_DISK], uuid: 'd2', dev_type: 'plain' };
+  gamma.disks = [GAMMA_DISK, 'd2'];
   assert.equal(get('disk_template', v), 'mixed');
-  gamma.disks = ['d1', 'gone'];
+  gamma.disks = [GAMMA_DISK, 'gone'];
   assert.equal(markerStatus(get('disk_template', v)), RS_NODATA);
   assert.equal(markerStatus(get('disk.sizes', v)), RS_NODATA);
 });

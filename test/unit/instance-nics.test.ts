@@ -61,7 +61,7 @@ test('computeNics: defaults, explicit MACs, IPs and the routed-mode rule', () =>
     assert.throws(() => computeNics(nics, DEFAULTS, opts), (e: unknown) => (e as Error).message === msg);
   err([{ mac: 'aa:00:00:00:00:01' }], 'MAC address aa:00:00:00:00:01 already in use in cluster');
   err([{ ip: 'nope' }], "Invalid IP address 'nope'");
-  err([{ ip: 'auto' }], 'IP address set to auto but name checks not enabled');
+  err([{ ip: 'auto' }], 'IP address set to auto but name checks have been skipped');
   err([{ ip: 'pool' }], 'if ip=pool, parameter network must be passed too');
   err([{ mode: 'routed' }], 'Routed nic mode requires an ip address if not attached to a network');
   err([{ mode: 'bogus' }], "Invalid NIC mode 'bogus'");

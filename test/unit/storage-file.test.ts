@@ -89,11 +89,11 @@ test('wipe zeroes exactly the range given and checks it against the disk size', 
   assert.ok(data.subarray(0, MIB).every((b) => b === 0xab), 'before the range: untouched');
   assert.ok(data.subarray(MIB, 3 * MIB).every((b) => b === 0), 'the range: zeroes');
   assert.ok(data.subarray(3 * MIB).every((b) => b === 0xab), 'after the range: untouched');
-  await fails(BACKEND.blockdev_wipe(ctx, [fileDisk(4), 5, 0]), 'Offset is bigger than device size');
-  await fails(BACKEND.blockdev_wipe(ctx, [fileDisk(4), 3, 2]), 'The provided offset and size to wipe is bigger than device size');
+  await fails(BACKEND.blockdev_wipe(ctx, [fileDisk(4), 5, 0]), 'Wipe offset is bigger than device size');
+  await fails(BACKEND.blockdev_wipe(ctx, [fileDisk(4), 3, 2]), 'Wipe offset and size are bigger than device size');
   await fails(BACKEND.blockdev_wipe(ctx, [fileDisk(4), -1, 1]), 'Negative offset');
   await fails(BACKEND.blockdev_wipe(ctx, [fileDisk(4), 0, -1]), 'Negative size');
-  await fails(BACKEND.blockdev_wipe(ctx, [fileDisk(4, `${DIR}/nothing`), 0, 1]), 'Cannot execute wipe for device disk/0: device not found');
+  await fails(BACKEND.blockdev_wipe(ctx, [fileDisk(4, `${DIR}/nothing`), 0, 1]), 'Cannot wipe device disk/0: device not found');
 });
 
 test('pausing and resuming the sync of file disks succeeds (nothing syncs); a missing disk is reported', async () => {

@@ -4,20 +4,15 @@
 // upstream's client makes before it submits OP_INSTANCE_CREATE.
 import { DISK_TEMPLATES } from '../../core/constants.ts';
 import { ECODE, OpPrereqError, ParameterError } from '../../core/errors.ts';
-import { BES_PARAMETER_COMPAT, HVS_PARAMETER_TYPES, forceDictType, parseUnit, type TypeTable } from '../../core/params.ts';
+import { BES_PARAMETER_COMPAT, HVS_PARAMETER_TYPES, forceDictType, parseUnit } from '../../core/params.ts';
 import { pyStr } from '../../core/pyrepr.ts';
 import type { CommandContext } from '../framework.ts';
 import { DRY_RUN_OPT, PRINT_JOBID_OPT, PRIORITY_OPT, SUBMIT_OPT, submitAndWait } from '../jobs.ts';
 import { parseIdentKeyVal, parseKeyVal, type KeyValues } from '../keyvalue.ts';
 import type { OptionSpec } from '../parser.ts';
+import { INIC_PARAMS_TYPES } from '../../master/cmdlib/instance-nics.ts';
 
 type Dict = Record<string, unknown>;
-
-/** INIC_PARAMS_TYPES: what --net accepts per NIC. */
-const INIC_PARAMS_TYPES: TypeTable = {
-  mac: 'string', ip: 'maybe-string', mode: 'string', link: 'string', network: 'maybe-string', name: 'maybe-string',
-  vlan: 'maybe-string', bridge: 'string',
-};
 
 export const BACKEND_OPT: OptionSpec = { flags: ['-B', '--backend-parameters'], dest: 'beparams', type: 'string', metavar: 'BEPARAMS', help: 'Backend parameters' };
 export const DISK_OPT: OptionSpec = { flags: ['--disk'], dest: 'disks', type: 'append', metavar: 'DISKS', help: 'Disk parameters' };
@@ -112,26 +107,41 @@ function parseIndex(text: string): number {
   return Number.parseInt(text, 10);
 }
 
+/** Parsed `--net`/`--disk` values: [index text, params], false for "no_N" and null for "-N". */
+type IdentValues = Array<[string, KeyValues | false | null]>;
+
 /** Parsed `--net`/`--disk` values: [index text, params]. */
-export function identValues(option: string, values: string[] | null | undefined): Array<[string, KeyValues | false | null]> {
+export function identValues(option: string, values: string[] | null | undefined): IdentValues {
   return (values ?? []).map((v) => parseIdentKeyVal(option, v));
 }
 
-/** cli.ParseNicOption: the NIC list, each index's parameters typed; gaps stay empty. */
-export function parseNicOption(values: Array<[string, KeyValues | false | null]>): Dict[] {
+/** A list with a slot for every index given, the highest one last (upstream's nic_max, disk_max); gaps stay empty. */
+function slotsFor(kind: 'NIC' | 'disk', values: IdentValues): Dict[] {
   let max = 0;
   for (const [idx] of values) {
     try {
       max = Math.max(max, parseIndex(idx) + 1);
     } catch (err) {
-      throw new OpPrereqError(`Invalid NIC index passed: ${(err as Error).message}`, ECODE.INVAL);
+      throw new OpPrereqError(`Invalid ${kind} index passed: ${(err as Error).message}`, ECODE.INVAL);
     }
   }
-  const nics: Dict[] = Array.from({ length: max }, () => ({}));
+  return Array.from({ length: max }, () => ({}));
+}
+
+/** The parameters given for index `i` ("no_N" and "-N", which remove, make no sense here). */
+function paramsAt(kind: 'NIC' | 'disk', i: number, params: KeyValues | false | null): Dict {
+  if (params === null || params === false) {
+    throw new OpPrereqError(`Invalid ${kind.toLowerCase()}/${i} value: expected dict, got ${pyStr(params)}`, ECODE.INVAL);
+  }
+  return { ...params };
+}
+
+/** cli.ParseNicOption: the NIC list, each index's parameters typed; gaps stay empty. */
+export function parseNicOption(values: IdentValues): Dict[] {
+  const nics = slotsFor('NIC', values);
   for (const [idx, params] of values) {
     const i = parseIndex(idx);
-    if (params === null || params === false) throw new OpPrereqError(`Invalid nic/${i} value: expected dict, got ${pyStr(params)}`, ECODE.INVAL);
-    const nic = { ...params } as Dict;
+    const nic = paramsAt('NIC', i, params);
     forceDictType(nic, INIC_PARAMS_TYPES);
     nics[i] = nic;
   }
@@ -139,27 +149,18 @@ export function parseNicOption(values: Array<[string, KeyValues | false | null]>
 }
 
 /** The disk list of --disk/-s for a create (or import), with sizes in MiB. */
-export function parseDiskOptions(template: string | null, values: Array<[string, KeyValues | false | null]>, sdSize: number | null, importing: boolean): Dict[] {
+export function parseDiskOptions(template: string | null, values: IdentValues, sdSize: number | null, importing: boolean): Dict[] {
   if (template === 'diskless') {
     if (values.length > 0 || sdSize !== null) throw new OpPrereqError('Diskless instance but disk information passed', ECODE.INVAL);
     return [];
   }
   if (values.length === 0 && !sdSize && !importing) throw new OpPrereqError('No disk information specified', ECODE.INVAL);
   if (values.length > 0 && sdSize !== null) throw new OpPrereqError("Please use either the '--disk' or '-s' option", ECODE.INVAL);
-  const given: Array<[string, KeyValues | false | null]> = sdSize !== null ? [['0', { size: String(sdSize) }]] : values;
-  let max = 0;
-  for (const [idx] of given) {
-    try {
-      max = Math.max(max, parseIndex(idx) + 1);
-    } catch (err) {
-      throw new OpPrereqError(`Invalid disk index passed: ${(err as Error).message}`, ECODE.INVAL);
-    }
-  }
-  const disks: Dict[] = Array.from({ length: max }, () => ({}));
+  const given: IdentValues = sdSize !== null ? [['0', { size: String(sdSize) }]] : values;
+  const disks = slotsFor('disk', given);
   for (const [idx, params] of given) {
     const i = parseIndex(idx);
-    if (params === null || params === false) throw new OpPrereqError(`Invalid disk/${i} value: expected dict, got ${pyStr(params)}`, ECODE.INVAL);
-    const disk: Dict = { ...params };
+    const disk = paramsAt('disk', i, params);
     if ('size' in disk) {
       if ('adopt' in disk) throw new OpPrereqError(`Only one of 'size' and 'adopt' allowed (disk ${i})`, ECODE.INVAL);
       try {

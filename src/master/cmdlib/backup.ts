@@ -11,25 +11,22 @@
 // Exports are taken without snapshots: a running instance is exported while shut down,
 // which upstream allows only with --long-sleep.
 import crypto from 'node:crypto';
-import { ECODE, OpExecError, OpPrereqError } from '../../core/errors.ts';
+import { ECODE, OpExecError, OpPrereqError, ProgrammerError } from '../../core/errors.ts';
 import type { OpInput } from '../../core/opcodes.ts';
+import { EXPORT_VERSION } from '../../node/os/export-config.ts';
 import { EXPORT_DIR, TRANSFER_CHUNK_SIZE } from '../../rpc/procedures-os.ts';
-import { instanceDisks } from '../config/instance-params.ts';
+import { instanceDisks, MAX_DISKS, MAX_NICS } from '../config/instance-params.ts';
 import type { InstanceObject, NodeObject } from '../config/model.ts';
 import { expandNode, type HookSpec, type LockPlan, type LogicalUnit, type LUContext, type LUFactory } from './base.ts';
-import { MAX_DISKS, shutdownInstanceDisks, startInstanceDisks } from './instance-storage.ts';
-import { MAX_NICS } from './instance-nics.ts';
+import { shutdownInstanceDisks, startInstanceDisks } from './instance-storage.ts';
 import { removeInstance } from './instance-remove.ts';
 import {
-  callNode, checkNodeNotDrained, checkNodeOnline, expandOpInstance, instanceHooks, instDict, lockedInstance,
-  logWarning, nodeName, nodeOf, raiseRpc,
+  callNode, checkNodeNotDrained, checkNodeOnline, instanceHooks, instanceLU, instDict, logWarning, nodeName, nodeOf,
+  raiseRpc,
 } from './instance-utils.ts';
 import { expandInstance } from './tags.ts';
 
 type Dict = Record<string, unknown>;
-
-/** constants.EXPORT_VERSION: the only config.ini version imports accept. */
-const EXPORT_VERSION = 0;
 
 // ---------------------------------------------------------------------------------------
 // config.ini
@@ -121,35 +118,28 @@ async function transfer(ctx: LUContext, label: string, src: NodeObject, dst: Nod
   return true;
 }
 
-/** The OS export script for disk `idx` on the primary; the image ends up at `destPath` on `dst`. */
-async function exportDisk(ctx: LUContext, inst: InstanceObject, idx: number, dst: NodeObject, destPath: string): Promise<void> {
-  const src = nodeOf(ctx, inst.primary_node);
-  const rpcInst = instDict(ctx, inst);
-  if (src.uuid === dst.uuid) {
-    raiseRpc(await callNode(ctx, src.uuid, 'instance_disk_export', [rpcInst, idx, destPath]), `Export of disk ${idx} failed`);
-    return;
-  }
-  const staging = stagingDir(inst.name, 'export');
-  try {
-    raiseRpc(await callNode(ctx, src.uuid, 'instance_disk_export', [rpcInst, idx, `${staging}/disk${idx}`]), `Export of disk ${idx} failed`);
-    await copyBetweenNodes(ctx, src, `${staging}/disk${idx}`, dst, destPath);
-  } finally {
-    await removeStaging(ctx, src, staging);
-  }
-}
-
-/** The OS import script for disk `idx` on the instance's primary, reading `image` from `srcNode`. */
-async function importDisk(ctx: LUContext, inst: InstanceObject, idx: number, srcNode: NodeObject, image: string): Promise<void> {
+/**
+ * The OS export or import script for disk `idx`, run on the instance's primary node, with
+ * the image at `image` on `imageNode`. When that is another node, the script works on a
+ * staging copy on the primary that the master moves over (after an export, before an
+ * import), as nodes cannot reach each other; the staging directory goes away either way.
+ */
+async function exportOrImportDisk(ctx: LUContext, direction: 'export' | 'import', inst: InstanceObject, idx: number,
+  imageNode: NodeObject, image: string): Promise<void> {
   const pnode = nodeOf(ctx, inst.primary_node);
-  const rpcInst = instDict(ctx, inst);
-  if (srcNode.uuid === pnode.uuid) {
-    raiseRpc(await callNode(ctx, pnode.uuid, 'instance_disk_import', [rpcInst, idx, image]), `Import of disk ${idx} failed`);
+  const [proc, what] = direction === 'export' ? ['instance_disk_export', 'Export'] as const : ['instance_disk_import', 'Import'] as const;
+  const runScript = async (path: string) =>
+    raiseRpc(await callNode(ctx, pnode.uuid, proc, [instDict(ctx, inst), idx, path]), `${what} of disk ${idx} failed`);
+  if (imageNode.uuid === pnode.uuid) {
+    await runScript(image);
     return;
   }
-  const staging = stagingDir(inst.name, 'import');
+  const staging = stagingDir(inst.name, direction);
+  const staged = `${staging}/disk${idx}`;
   try {
-    await copyBetweenNodes(ctx, srcNode, image, pnode, `${staging}/disk${idx}`);
-    raiseRpc(await callNode(ctx, pnode.uuid, 'instance_disk_import', [rpcInst, idx, `${staging}/disk${idx}`]), `Import of disk ${idx} failed`);
+    if (direction === 'import') await copyBetweenNodes(ctx, imageNode, image, pnode, staged);
+    await runScript(staged);
+    if (direction === 'export') await copyBetweenNodes(ctx, pnode, staged, imageNode, image);
   } finally {
     await removeStaging(ctx, pnode, staging);
   }
@@ -167,7 +157,7 @@ async function localExport(ctx: LUContext, inst: InstanceObject, dst: NodeObject
   const results: boolean[] = [];
   for (const [idx, disk] of disks.entries()) {
     const destPath = `${EXPORT_DIR}/${inst.name}.new/${disk.uuid}`;
-    results.push(await transfer(ctx, `disk/${idx}`, src, dst, () => exportDisk(ctx, inst, idx, dst, destPath)));
+    results.push(await transfer(ctx, `disk/${idx}`, src, dst, () => exportOrImportDisk(ctx, 'export', inst, idx, dst, destPath)));
   }
   if (!results.every(Boolean)) {
     logWarning(ctx, `Some disk exports have failed; there may be leftover data for instance ${inst.name} on node ${dst.name}`);
@@ -203,22 +193,19 @@ function refuseRemote(mode: unknown): void {
 export function backupExport(op: OpInput, ctx: LUContext): LogicalUnit {
   let inst: InstanceObject;
   let dst: NodeObject;
-  return {
+  // All nodes, as upstream: an older export may be on any of them and is removed.
+  const locking = (current: InstanceObject): LockPlan =>
+    ({ bglShared: true, levels: { instance: { names: [current.uuid], shared: false }, node: { names: null, shared: false } } });
+  return instanceLU(op, ctx, locking, (current) => { inst = current; }, {
     checkArguments() {
       refuseRemote(op.mode);
     },
     expandNames() {
-      inst = expandOpInstance(ctx, op);
       dst = expandNode(ctx, (op.target_node_uuid as string | null | undefined) ?? (op.target_node as string));
       op.target_node_uuid = dst.uuid;
       op.target_node = dst.name;
     },
-    locks(): LockPlan {
-      // All nodes, as upstream: an older export may be on any of them and is removed.
-      return { bglShared: true, levels: { instance: { names: [inst.uuid], shared: false }, node: { names: null, shared: false } } };
-    },
     checkPrereq() {
-      inst = lockedInstance(ctx, inst.uuid, inst.name);
       checkNodeOnline(ctx, inst.primary_node);
       if (op.remove_instance && inst.admin_state === 'up' && !op.shutdown) {
         throw new OpPrereqError('Can not remove instance without shutting it down before', ECODE.STATE);
@@ -311,7 +298,7 @@ export function backupExport(op: OpInput, ctx: LUContext): LogicalUnit {
       await cleanupExports(ctx, inst, dst);
       return [fin, dresults];
     },
-  };
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -359,24 +346,17 @@ export function backupRemove(op: OpInput, ctx: LUContext): LogicalUnit {
 /** OP_BACKUP_PREPARE (LUBackupPrepare): nothing to prepare for a local export. */
 export function backupPrepare(op: OpInput, ctx: LUContext): LogicalUnit {
   let inst: InstanceObject;
-  return {
+  return instanceLU(op, ctx, { nodes: false }, (current) => { inst = current; }, {
     checkArguments() {
       refuseRemote(op.mode);
     },
-    expandNames() {
-      inst = expandOpInstance(ctx, op);
-    },
-    locks(): LockPlan {
-      return { bglShared: true, levels: { instance: { names: [inst.uuid], shared: false } } };
-    },
     checkPrereq() {
-      inst = lockedInstance(ctx, inst.uuid, inst.name);
       checkNodeOnline(ctx, inst.primary_node);
     },
     async exec() {
       return null;
     },
-  };
+  });
 }
 
 export const BACKUP_LUS: Readonly<Record<string, LUFactory>> = {
@@ -440,7 +420,7 @@ export async function readExportInfo(ctx: LUContext, op: OpInput): Promise<Expor
   const path = op.src_path as string;
   const text = raiseRpc(await callNode(ctx, node.uuid, 'export_info', [path]), `No export or invalid export found in dir ${path}`);
   const ini = parseIni(String(text));
-  if (!ini.has('export')) throw new OpPrereqError('Corrupted export config', ECODE.ENVIRON);
+  if (!ini.has('export')) throw new ProgrammerError('Corrupted export config', ECODE.ENVIRON);
   const version = iniGet(ini, 'export', 'version');
   if (Number(version) !== EXPORT_VERSION) {
     throw new OpPrereqError(`Wrong export version ${String(version)} (wanted ${EXPORT_VERSION})`, ECODE.ENVIRON);
@@ -550,7 +530,7 @@ export async function importInstanceDisks(ctx: LUContext, inst: InstanceObject, 
   const results: boolean[] = [];
   for (const [idx, image] of images.entries()) {
     if (!image) continue;
-    results.push(await transfer(ctx, `disk/${idx}`, info.node, pnode, () => importDisk(ctx, inst, idx, info.node, image)));
+    results.push(await transfer(ctx, `disk/${idx}`, info.node, pnode, () => exportOrImportDisk(ctx, 'import', inst, idx, info.node, image)));
   }
   if (!results.every(Boolean)) {
     logWarning(ctx, `Some disks for instance ${inst.name} on node ${pnode.name} were not imported successfully`);

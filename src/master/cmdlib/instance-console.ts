@@ -4,10 +4,9 @@ import { OpExecError } from '../../core/errors.ts';
 import type { OpInput } from '../../core/opcodes.ts';
 import { filledBeParams, filledHvParams } from '../config/instance-params.ts';
 import type { InstanceObject } from '../config/model.ts';
-import type { LockPlan, LogicalUnit, LUContext } from './base.ts';
+import type { LogicalUnit, LUContext } from './base.ts';
 import {
-  callNode, checkNodeOnline, expandOpInstance, instanceLocks, instDict, lockedInstance, nodeName, nodeOf, raiseRpc,
-  runningInstances,
+  callNode, checkNodeOnline, instanceLU, instDict, nodeName, nodeOf, raiseRpc, runningInstances,
 } from './instance-utils.ts';
 
 /** The instance status upstream reports for an instance that is not running. */
@@ -20,15 +19,8 @@ function notRunningState(inst: InstanceObject): string {
 /** OP_INSTANCE_CONSOLE: returns the console dict (instance, kind, message/host/port/user/command/display). */
 export function instanceConsole(op: OpInput, ctx: LUContext): LogicalUnit {
   let inst: InstanceObject;
-  return {
-    expandNames() {
-      inst = expandOpInstance(ctx, op);
-    },
-    locks(): LockPlan {
-      return instanceLocks(ctx.config.data, inst, { nodes: false, shared: true });
-    },
+  return instanceLU(op, ctx, { nodes: false, shared: true }, (current) => { inst = current; }, {
     checkPrereq() {
-      inst = lockedInstance(ctx, inst.uuid, inst.name);
       checkNodeOnline(ctx, inst.primary_node);
     },
     async exec() {
@@ -48,5 +40,5 @@ export function instanceConsole(op: OpInput, ctx: LUContext): LogicalUnit {
       if (!console) throw new OpExecError(`No console information for instance ${inst.name} from node ${node.name}`);
       return console;
     },
-  };
+  });
 }

@@ -12,7 +12,7 @@ import { resolveHost } from '../../util/resolve.ts';
 import { osBaseName } from '../config/instance-params.ts';
 import type { ConfigData, DiskObject, InstanceObject, NodeObject } from '../config/model.ts';
 import { buildInstanceHookEnv } from '../hooks.ts';
-import { expandNode, type HookSpec, type LockPlan, type LogicalUnit, type LUContext } from './base.ts';
+import { expandNode, logInfo, type HookSpec, type LockPlan, type LogicalUnit, type LUContext } from './base.ts';
 import {
   assignMacs, clusterMacs, computeNics, INIC_PARAMS_TYPES, normalizeVlan, type NewNic,
 } from './instance-nics.ts';
@@ -23,13 +23,14 @@ import {
   type DiskSpec,
 } from './instance-storage.ts';
 import {
-  callNode, checkHvParamsNotGlobal, checkNodeFreeMemory, checkOsParams, hookNic, instDict, logInfo, logWarning,
-  raiseRpc, upgradeBeParams,
+  callNode, checkHvParamsNotGlobal, checkNodeFreeMemory, checkOsParams, hookNic, instDict, logWarning, raiseRpc,
+  upgradeBeParams,
 } from './instance-utils.ts';
 import { ipolicyViolations, groupIpolicy } from './instance-ipolicy.ts';
 import {
   applyExportParams, expandImportSource, exportedMac, exportImages, importInstanceDisks, readExportInfo, type ExportInfo,
 } from './backup.ts';
+import { removeInstanceFromConfig } from './instance-remove.ts';
 import { validateTag } from './tags.ts';
 
 type Dict = Record<string, unknown>;
@@ -397,17 +398,13 @@ export function instanceCreate(op: OpInput, ctx: LUContext): LogicalUnit {
       await removeDegradedDisks(false, inst);
 
       if (inst.os) {
-        const diag = await callNode(ctx, inst.primary_node, 'os_diagnose', []);
-        const oses = raiseRpc(diag, `Failed to get OS '${inst.os}'`) as unknown[][];
-        const entry = (Array.isArray(oses) ? oses : []).find((o) => Array.isArray(o) && o[0] === osBaseName(inst.os));
-        if (!entry) throw new OpPrereqError(`OS '${inst.os}' is not available in node '${inst.primary_node}'`);
-        const trusted = entry[7] !== false;
-        if (!trusted) throw new OpExecError(`Cannot run the untrusted OS '${inst.os}': installing it needs a helper VM (install image), which this cluster does not offer`);
         try {
+          await checkOsTrusted(inst);
           await runOsScripts(inst);
         } catch (err) {
-          // Upstream keeps the half-made instance (ADMIN_down, disks and all); here a failed
-          // install or import leaves nothing behind, so the same add can simply be retried.
+          // Upstream keeps the half-made instance (ADMIN_down, disks and all); here an OS
+          // that cannot be run, or a failed install or import, leaves nothing behind, so the
+          // same add can simply be retried.
           await discard(inst);
           throw err;
         }
@@ -439,14 +436,21 @@ export function instanceCreate(op: OpInput, ctx: LUContext): LogicalUnit {
     throw new OpExecError('There are some degraded disks for this instance');
   }
 
-  /** Remove a just-created instance again: its disks, its file storage directory, its config. */
+  /** Remove a just-created instance again: its disks and their directory, then its configuration. */
   async function discard(inst: InstanceObject): Promise<void> {
     await removeDisks(ctx, inst);
-    await removeFileStorageDir(ctx, inst.primary_node, fileStorageDir);
-    await ctx.config.update((tx) => {
-      for (const d of inst.disks) tx.remove('disks', d);
-      tx.remove('instances', inst.uuid);
-    });
+    await removeInstanceFromConfig(ctx, inst);
+  }
+
+  /** The OS as the primary's os_diagnose lists it must be there, and trusted (untrusted ones need a helper VM). */
+  async function checkOsTrusted(inst: InstanceObject): Promise<void> {
+    const diag = await callNode(ctx, inst.primary_node, 'os_diagnose', []);
+    const oses = raiseRpc(diag, `Failed to get OS '${inst.os}'`) as unknown[][];
+    const entry = (Array.isArray(oses) ? oses : []).find((o) => Array.isArray(o) && o[0] === osBaseName(inst.os));
+    if (!entry) throw new OpPrereqError(`OS '${inst.os}' is not available in node '${inst.primary_node}'`);
+    if (entry[7] === false) {
+      throw new OpExecError(`Cannot run the untrusted OS '${inst.os}': installing it needs a helper VM (install image), which this cluster does not offer`);
+    }
   }
 
   /** RunOsScripts: the OS create script (unless no_install), or the import; nothing without disks. */

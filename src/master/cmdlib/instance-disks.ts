@@ -3,16 +3,16 @@
 import { ECODE, OpExecError, OpPrereqError } from '../../core/errors.ts';
 import type { OpInput } from '../../core/opcodes.ts';
 import { formatUnit } from '../../cli/format/table.ts';
-import { instanceDiskTemplate, instanceDisks } from '../config/instance-params.ts';
+import { instanceDisks } from '../config/instance-params.ts';
 import type { DiskObject, InstanceObject } from '../config/model.ts';
-import type { HookSpec, LockPlan, LogicalUnit, LUContext } from './base.ts';
+import type { HookSpec, LogicalUnit, LUContext } from './base.ts';
 import {
   assembleInstanceDisks, checkNodesFreeDiskPerVG, createDisks, DTS_GROWABLE, exclusiveStorage, findDisk, forceDiskParams,
   growNeedsSpaceCheck, safeShutdownInstanceDisks, shutdownInstanceDisks, undoCreateDisks, waitForSync, wipeDisks,
 } from './instance-storage.ts';
 import {
-  callNode, checkInstanceState, checkNodeOnline, expandOpInstance, INSTANCE_NOT_RUNNING, instanceHooks, instanceLocks,
-  instanceNodes, lockedInstance, logWarning, nodeName, raiseRpc, setInstanceStatus,
+  callNode, checkInstanceState, checkNodeOnline, INSTANCE_NOT_RUNNING, instanceHooks, instanceLU, instanceNodes,
+  logWarning, nodeName, raiseRpc, setInstanceStatus,
 } from './instance-utils.ts';
 
 type Dict = Record<string, unknown>;
@@ -20,15 +20,8 @@ type Dict = Record<string, unknown>;
 /** OP_INSTANCE_ACTIVATE_DISKS: returns [[node, iv_name, device path], ...]. */
 export function instanceActivateDisks(op: OpInput, ctx: LUContext): LogicalUnit {
   let inst: InstanceObject;
-  return {
-    expandNames() {
-      inst = expandOpInstance(ctx, op);
-    },
-    locks(): LockPlan {
-      return instanceLocks(ctx.config.data, inst);
-    },
+  return instanceLU(op, ctx, {}, (current) => { inst = current; }, {
     checkPrereq() {
-      inst = lockedInstance(ctx, inst.uuid, inst.name);
       checkNodeOnline(ctx, inst.primary_node);
     },
     async exec() {
@@ -42,28 +35,19 @@ export function instanceActivateDisks(op: OpInput, ctx: LUContext): LogicalUnit 
       }
       return info;
     },
-  };
+  });
 }
 
 /** OP_INSTANCE_DEACTIVATE_DISKS */
 export function instanceDeactivateDisks(op: OpInput, ctx: LUContext): LogicalUnit {
   let inst: InstanceObject;
-  return {
-    expandNames() {
-      inst = expandOpInstance(ctx, op);
-    },
-    locks(): LockPlan {
-      return instanceLocks(ctx.config.data, inst);
-    },
-    checkPrereq() {
-      inst = lockedInstance(ctx, inst.uuid, inst.name);
-    },
+  return instanceLU(op, ctx, {}, (current) => { inst = current; }, {
     async exec() {
       if (op.force) await shutdownInstanceDisks(ctx, inst);
       else await safeShutdownInstanceDisks(ctx, inst);
       return null;
     },
-  };
+  });
 }
 
 /** OP_INSTANCE_GROW_DISK */
@@ -72,20 +56,14 @@ export function instanceGrowDisk(op: OpInput, ctx: LUContext): LogicalUnit {
   let disk: DiskObject;
   let delta = 0;
   let target = 0;
-  return {
-    expandNames() {
-      inst = expandOpInstance(ctx, op);
-    },
-    locks(): LockPlan {
-      return instanceLocks(ctx.config.data, inst, { nodeRes: 'all' });
-    },
+  return instanceLU(op, ctx, { nodeRes: 'all' }, (current) => { inst = current; }, {
     async checkPrereq() {
-      inst = lockedInstance(ctx, inst.uuid, inst.name);
       const nodes = instanceNodes(ctx.config.data, inst);
       for (const n of nodes) checkNodeOnline(ctx, n);
-      const template = instanceDiskTemplate(ctx.config.data, inst);
-      if (!DTS_GROWABLE.includes(template)) throw new OpPrereqError("Instance's disk layout does not support growing", ECODE.INVAL);
       disk = findDisk(instanceDisks(ctx.config.data, inst), op.disk as number);
+      if (!DTS_GROWABLE.includes(disk.dev_type)) {
+        throw new OpPrereqError(`Instance's disk layout ${disk.dev_type} does not support growing`, ECODE.INVAL);
+      }
       const amount = op.amount as number;
       if (op.absolute) {
         target = amount;
@@ -98,7 +76,7 @@ export function instanceGrowDisk(op: OpInput, ctx: LUContext): LogicalUnit {
         target = disk.size + delta;
         if (delta < 0) throw new OpPrereqError(`Requested increment (${formatUnit(delta, 'h')}) is negative`, ECODE.INVAL);
       }
-      if (growNeedsSpaceCheck(template) && !nodes.some((n) => exclusiveStorage(ctx, n))) {
+      if (growNeedsSpaceCheck(disk.dev_type) && !nodes.some((n) => exclusiveStorage(ctx, n))) {
         await checkNodesFreeDiskPerVG(ctx, nodes, { [String(disk.logical_id[0])]: delta });
       }
     },
@@ -153,7 +131,7 @@ export function instanceGrowDisk(op: OpInput, ctx: LUContext): LogicalUnit {
       }
       return null;
     },
-  };
+  });
 }
 
 /** The MODIFYABLE disk parameters of recreate-disks. */
@@ -163,7 +141,7 @@ const RECREATE_MODIFYABLE = ['size', 'mode', 'spindles'];
 export function instanceRecreateDisks(op: OpInput, ctx: LUContext): LogicalUnit {
   let inst: InstanceObject;
   let wanted = new Map<number, Dict>();
-  return {
+  return instanceLU(op, ctx, { nodeRes: 'all' }, (current) => { inst = current; }, {
     checkArguments() {
       let disks = op.disks as unknown[];
       if (disks.length > 0 && typeof disks[0] === 'number') {
@@ -186,14 +164,7 @@ export function instanceRecreateDisks(op: OpInput, ctx: LUContext): LogicalUnit 
       }
       op.disks = pairs;
     },
-    expandNames() {
-      inst = expandOpInstance(ctx, op);
-    },
-    locks(): LockPlan {
-      return instanceLocks(ctx.config.data, inst, { nodeRes: 'all' });
-    },
     async checkPrereq() {
-      inst = lockedInstance(ctx, inst.uuid, inst.name);
       checkNodeOnline(ctx, inst.primary_node);
       if (inst.disks.length === 0) throw new OpPrereqError(`Instance '${String(op.instance_name)}' has no disks`, ECODE.INVAL);
       await checkInstanceState(ctx, inst, INSTANCE_NOT_RUNNING, 'cannot recreate disks');
@@ -231,5 +202,5 @@ export function instanceRecreateDisks(op: OpInput, ctx: LUContext): LogicalUnit 
       }
       return null;
     },
-  };
+  });
 }

@@ -15,7 +15,6 @@ export const INIC_PARAMS_TYPES: TypeTable = {
   name: 'maybe-string', vlan: 'maybe-string', bridge: 'maybe-string',
 };
 export const NIC_MODES = ['bridged', 'routed', 'openvswitch'];
-export const MAX_NICS = 8;
 /** MACs still to be chosen: "auto" (or "generate") in an opcode. */
 export const MAC_AUTO = 'auto';
 export const MAC_GENERATE = 'generate';
@@ -103,7 +102,7 @@ export function computeNics(nics: Dict[], clusterNicParams: Dict, opts: { nameCh
     if (ip === null || ip.toLowerCase() === 'none') {
       nicIp = null;
     } else if (ip.toLowerCase() === 'auto') {
-      if (!opts.nameCheck) throw new OpPrereqError('IP address set to auto but name checks not enabled', ECODE.INVAL);
+      if (!opts.nameCheck) throw new OpPrereqError('IP address set to auto but name checks have been skipped', ECODE.INVAL);
       nicIp = opts.defaultIp;
     } else {
       if (ip.toLowerCase() === 'pool') throw new OpPrereqError('if ip=pool, parameter network must be passed too', ECODE.INVAL);

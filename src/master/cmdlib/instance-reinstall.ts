@@ -5,13 +5,12 @@ import { ECODE, OpPrereqError } from '../../core/errors.ts';
 import type { OpInput } from '../../core/opcodes.ts';
 import { osBaseName, instanceDisks } from '../config/instance-params.ts';
 import type { InstanceObject } from '../config/model.ts';
-import type { HookSpec, LockPlan, LogicalUnit, LUContext } from './base.ts';
+import { logInfo, type HookSpec, type LogicalUnit, type LUContext } from './base.ts';
 import { checkHostnameSane, checkInstanceExistence } from './instance-create.ts';
 import { checkDiskTemplateEnabled, DTS_FILEBASED, shutdownInstanceDisks, startInstanceDisks } from './instance-storage.ts';
 import {
-  callNode, checkInstanceState, checkNodeOnline, checkOsParams, expandOpInstance, INSTANCE_DOWN, INSTANCE_NOT_RUNNING,
-  instanceHooks, instanceLocks, instanceNodes, instDict, lockedInstance, logInfo, nodeName, raiseRpc, updatedParams,
-  warnRpc,
+  callNode, checkInstanceState, checkNodeOnline, checkOsParams, INSTANCE_DOWN, INSTANCE_NOT_RUNNING, instanceHooks,
+  instanceLocks, instanceLU, instanceNodes, instDict, nodeName, raiseRpc, updatedParams, warnRpc,
 } from './instance-utils.ts';
 
 type Dict = Record<string, unknown>;
@@ -20,15 +19,8 @@ type Dict = Record<string, unknown>;
 export function instanceReinstall(op: OpInput, ctx: LUContext): LogicalUnit {
   let inst: InstanceObject;
   let osparams: Dict = {};
-  return {
-    expandNames() {
-      inst = expandOpInstance(ctx, op);
-    },
-    locks(): LockPlan {
-      return instanceLocks(ctx.config.data, inst, { nodes: false });
-    },
+  return instanceLU(op, ctx, { nodes: false }, (current) => { inst = current; }, {
     async checkPrereq() {
-      inst = lockedInstance(ctx, inst.uuid, inst.name);
       checkNodeOnline(ctx, inst.primary_node, 'Instance primary node offline, cannot reinstall');
       if (inst.disks.length === 0) throw new OpPrereqError(`Instance '${String(op.instance_name)}' has no disks`, ECODE.INVAL);
       await checkInstanceState(ctx, inst, INSTANCE_DOWN, 'cannot reinstall');
@@ -72,7 +64,7 @@ export function instanceReinstall(op: OpInput, ctx: LUContext): LogicalUnit {
       }
       return null;
     },
-  };
+  });
 }
 
 /**
@@ -102,21 +94,18 @@ export function instanceRename(op: OpInput, ctx: LUContext): LogicalUnit {
   /** The instance as it was before the rename: both hook phases describe it (as upstream). */
   let before: InstanceObject;
   let oldName = '';
-  return {
+  // The new name is locked too, as instance creation locks a new instance's name.
+  const locking = (current: InstanceObject) => instanceLocks(ctx.config.data, current, {
+    nodes: false, extraInstanceLocks: op.new_name !== current.name ? [op.new_name as string] : [],
+  });
+  return instanceLU(op, ctx, locking, (current) => { inst = current; }, {
     checkArguments() {
       if (op.ip_check && !op.name_check) throw new OpPrereqError('IP address check requires a name check', ECODE.INVAL);
     },
     expandNames() {
-      inst = expandOpInstance(ctx, op);
       if (op.new_name !== inst.name) checkInstanceExistence(ctx.config.data, op.new_name as string);
     },
-    locks(): LockPlan {
-      // The new name is locked too, as instance creation locks a new instance's name.
-      const extra = op.new_name !== inst.name ? [op.new_name as string] : [];
-      return instanceLocks(ctx.config.data, inst, { nodes: false, extraInstanceLocks: extra });
-    },
     async checkPrereq() {
-      inst = lockedInstance(ctx, inst.uuid, inst.name);
       before = structuredClone(inst);
       oldName = inst.name;
       for (const disk of instanceDisks(ctx.config.data, inst)) {
@@ -152,5 +141,5 @@ export function instanceRename(op: OpInput, ctx: LUContext): LogicalUnit {
       }
       return inst.name;
     },
-  };
+  });
 }

@@ -3,12 +3,9 @@
 import { OpExecError } from '../../core/errors.ts';
 import type { OpInput } from '../../core/opcodes.ts';
 import type { InstanceObject } from '../config/model.ts';
-import type { HookSpec, LockPlan, LogicalUnit, LUContext } from './base.ts';
+import type { HookSpec, LogicalUnit, LUContext } from './base.ts';
 import { removeDisks } from './instance-storage.ts';
-import {
-  callNode, expandOpInstance, instanceHooks, instanceLocks, instDict, lockedInstance,
-  nodeName, raiseRpc,
-} from './instance-utils.ts';
+import { callNode, instanceHooks, instanceLU, instDict, nodeName, raiseRpc } from './instance-utils.ts';
 
 /** RemoveInstance: the disks on the nodes, then the configuration. */
 export async function removeInstance(ctx: LUContext, inst: InstanceObject, ignoreFailures: boolean): Promise<void> {
@@ -18,6 +15,11 @@ export async function removeInstance(ctx: LUContext, inst: InstanceObject, ignor
     ctx.feedback("Warning: can't remove instance's disks");
   }
   ctx.log.info({ instance: inst.name }, 'Removing instance out of cluster config');
+  await removeInstanceFromConfig(ctx, inst);
+}
+
+/** config.RemoveInstance with its disks: the configuration side of removing an instance. */
+export async function removeInstanceFromConfig(ctx: LUContext, inst: InstanceObject): Promise<void> {
   await ctx.config.update((tx) => {
     for (const d of inst.disks) tx.remove('disks', d);
     tx.remove('instances', inst.uuid);
@@ -28,15 +30,8 @@ export async function removeInstance(ctx: LUContext, inst: InstanceObject, ignor
 export function instanceRemove(op: OpInput, ctx: LUContext): LogicalUnit {
   let inst: InstanceObject;
   let hooks: HookSpec;
-  return {
-    expandNames() {
-      inst = expandOpInstance(ctx, op);
-    },
-    locks(): LockPlan {
-      return instanceLocks(ctx.config.data, inst, { nodeRes: 'all' });
-    },
+  return instanceLU(op, ctx, { nodeRes: 'all' }, (current) => { inst = current; }, {
     checkPrereq() {
-      inst = lockedInstance(ctx, inst.uuid, inst.name);
       // Computed once: after exec the instance is gone, the post hooks see it as it was.
       hooks = instanceHooks(ctx, 'instance-remove', inst, { SHUTDOWN_TIMEOUT: op.shutdown_timeout as number });
       hooks.preNodes = [ctx.config.masterNode().name];
@@ -52,5 +47,5 @@ export function instanceRemove(op: OpInput, ctx: LUContext): LogicalUnit {
       await removeInstance(ctx, ctx.config.data.instances[inst.uuid] ?? inst, op.ignore_failures === true);
       return null;
     },
-  };
+  });
 }

@@ -8,22 +8,21 @@ import { ECODE, OpExecError, OpPrereqError } from '../../core/errors.ts';
 import type { OpInput } from '../../core/opcodes.ts';
 import { BES_PARAMETER_TYPES, forceDictType, HVS_PARAMETER_TYPES, NICS_PARAMETER_TYPES, type TypeTable } from '../../core/params.ts';
 import {
-  filledBeParams, instanceDiskTemplate, instanceDisks, osBaseName,
+  filledBeParams, instanceDiskTemplate, instanceDisks, MAX_DISKS, MAX_NICS, osBaseName,
 } from '../config/instance-params.ts';
 import type { DiskObject, InstanceObject, NicObject } from '../config/model.ts';
-import type { HookSpec, LockPlan, LogicalUnit, LUContext } from './base.ts';
-import { checkNicParams, clusterMacs, generateMac, INIC_PARAMS_TYPES, MAX_NICS, normalizeMac } from './instance-nics.ts';
+import { logInfo, type HookSpec, type LogicalUnit, type LUContext } from './base.ts';
+import { checkNicParams, clusterMacs, generateMac, INIC_PARAMS_TYPES, normalizeMac } from './instance-nics.ts';
 import { groupIpolicy, ipolicyViolations } from './instance-ipolicy.ts';
 import {
-  calculateFileStorageDir, createDisks, DEFAULT_FILE_DRIVER, DISK_ACCESS_MODES, forceDiskParams, generateDisks, MAX_DISKS,
+  calculateFileStorageDir, createDisks, DEFAULT_FILE_DRIVER, DISK_ACCESS_MODES, forceDiskParams, generateDisks,
   MODIFIABLE_IDISK_PARAMS_TYPES, removeDisks, shutdownInstanceDisks, undoCreateDisks, validateDeviceNames, waitForSync,
   wipeDisks,
 } from './instance-storage.ts';
 import {
-  callNode, checkHvParamsNotGlobal, checkInstanceState, checkNodeFreeMemory, checkOsParams, clusterHvParamsFor,
-  expandOpInstance, hookNic, INSTANCE_NOT_RUNNING, instanceHooks, instanceLocks, instanceNodes, instDict,
-  lockedInstance, logInfo, logWarning, markInstanceDown, nodeName, nodeInfoParts, raiseRpc, setInstanceStatus,
-  updatedParams, upgradeBeParams, type InstanceEnvOverride,
+  callNode, checkHvParamsNotGlobal, checkInstanceState, checkNodeFreeMemory, checkOsParams, clusterHvParamsFor, hookNic,
+  INSTANCE_NOT_RUNNING, type InstanceEnvOverride, instanceHooks, instanceLU, instanceNodes, instDict, logWarning,
+  markInstanceDown, nodeInfoParts, nodeName, raiseRpc, setInstanceStatus, updatedParams, upgradeBeParams,
 } from './instance-utils.ts';
 
 type Dict = Record<string, unknown>;
@@ -144,7 +143,7 @@ export function instanceSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
   const warnings: string[] = [];
   const has = (v: unknown) => v !== null && v !== undefined && !(typeof v === 'object' && Object.keys(v as object).length === 0);
 
-  return {
+  return instanceLU(op, ctx, { nodeRes: 'all' }, (current) => { inst = current; }, {
     checkArguments() {
       if (!(has(op.nics) || has(op.disks) || has(op.disk_template) || has(op.hvparams) || has(op.beparams) || has(op.os_name) ||
         has(op.osparams) || (op.offline !== undefined && op.offline !== null) || has(op.runtime_mem) || has(op.pnode) ||
@@ -164,16 +163,7 @@ export function instanceSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
       if (op.pnode) throw new OpPrereqError('Changing the primary node of an instance is not supported by this cluster', ECODE.INVAL);
     },
 
-    expandNames() {
-      inst = expandOpInstance(ctx, op);
-    },
-
-    locks(): LockPlan {
-      return instanceLocks(ctx.config.data, inst, { nodeRes: 'all' });
-    },
-
     async checkPrereq() {
-      inst = lockedInstance(ctx, inst.uuid, inst.name);
       const data = ctx.config.data;
       const c = ctx.config.cluster as Dict;
       const pnode = inst.primary_node;
@@ -435,7 +425,7 @@ export function instanceSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
       }
       return result;
     },
-  };
+  });
 
   /** _CreateNewDisk + _PostAddDisk */
   async function addDisk(idx: number, params: Dict): Promise<Change[]> {
@@ -466,7 +456,9 @@ export function instanceSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
       try {
         await wipeDisks(ctx, inst, [[idx, disk, 0]]);
       } catch (err) {
+        // Upstream keeps the disk in the configuration although its storage is gone.
         await undoCreateDisks(ctx, created);
+        await removeDiskFromConfig(disk.uuid);
         throw err;
       }
     }
@@ -499,15 +491,20 @@ export function instanceSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
   async function removeDisk(idx: number): Promise<Change[]> {
     const disk = instanceDisks(ctx.config.data, inst)[idx];
     await removeDisks(ctx, inst, [disk]);
+    await removeDiskFromConfig(disk.uuid);
+    return [[`disk/${idx}`, 'remove']];
+  }
+
+  /** The disk out of the instance and the configuration, the other disks renumbered. */
+  async function removeDiskFromConfig(uuid: string): Promise<void> {
     inst = await ctx.config.update((tx) => {
       const i = tx.data.instances[inst.uuid];
-      i.disks = i.disks.filter((u) => u !== disk.uuid);
-      tx.remove('disks', disk.uuid);
+      i.disks = i.disks.filter((u) => u !== uuid);
+      tx.remove('disks', uuid);
       renumberDisks(tx.data.disks, i.disks, (d) => tx.modified(d));
       tx.modified(i);
       return i;
     });
-    return [[`disk/${idx}`, 'remove']];
   }
 }
 

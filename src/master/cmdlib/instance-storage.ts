@@ -11,10 +11,10 @@ import { pyRepr } from '../../core/pyrepr.ts';
 import { formatUnit } from '../../cli/format/table.ts';
 import type { ClusterObject, DiskObject, InstanceObject } from '../config/model.ts';
 import { instanceDisks } from '../config/instance-params.ts';
-import type { LUContext } from './base.ts';
+import { logInfo, type LUContext } from './base.ts';
 import {
-  callNode, checkInstanceState, formatSeconds, instDict, INSTANCE_DOWN, logInfo, logWarning, nodeInfoParts, nodeName,
-  nodeOf, raiseRpc, setInstanceStatus,
+  callNode, checkInstanceState, clusterHvParamsFor, formatSeconds, INSTANCE_DOWN, instDict, logWarning, nodeInfoParts,
+  nodeName, nodeOf, raiseRpc, setInstanceStatus,
 } from './instance-utils.ts';
 
 type Dict = Record<string, unknown>;
@@ -33,7 +33,6 @@ const DTS_NO_FREE_SPACE_CHECK = ['file', 'sharedfile', 'rbd', 'ext', 'gluster'];
 /** Templates that can adopt existing storage. */
 export const DTS_MAY_ADOPT = ['plain', 'blockdev'];
 export const DTS_MUST_ADOPT = ['blockdev'];
-export const MAX_DISKS = 16;
 /** WipeDisks: a chunk is 10% of the disk, at most 1 GiB. */
 const MIN_WIPE_CHUNK_PERCENT = 10;
 const MAX_WIPE_CHUNK = 1024;
@@ -194,7 +193,7 @@ export function generateDisks(ctx: LUContext, template: string, primaryUuid: str
       default:
         throw new OpPrereqError(`Unknown disk template '${template}'`, ECODE.INVAL);
     }
-    logInfoLine(ctx, `* disk ${idx}, size ${formatUnit(spec.size, 'h')}`);
+    ctx.feedback(`* disk ${idx}, size ${formatUnit(spec.size, 'h')}`);
     const disk = {
       uuid, dev_type: template, logical_id: logicalId, children: [], nodes: [primaryUuid],
       iv_name: `disk/${idx}`, size: spec.size, mode: spec.mode as DiskObject['mode'], params: {},
@@ -203,10 +202,6 @@ export function generateDisks(ctx: LUContext, template: string, primaryUuid: str
     if (spec.spindles !== undefined) disk.spindles = spec.spindles;
     return disk;
   });
-}
-
-function logInfoLine(ctx: LUContext, message: string): void {
-  ctx.feedback(message);
 }
 
 /** str(objects.Disk), as upstream's disk error messages show a disk. */
@@ -261,7 +256,7 @@ export async function createDisks(ctx: LUContext, inst: InstanceObject, disks: D
       if (!r.ok) {
         ctx.log.warn({ instance: inst.name, disk: disk.iv_name }, 'creating a disk failed');
         await undoCreateDisks(ctx, created);
-        if (createdDir !== null && !await dirHoldsOtherDisks(ctx, inst, createdDir)) {
+        if (createdDir !== null && !dirHoldsOtherDisks(ctx, inst, createdDir)) {
           await callNode(ctx, pnode, 'file_storage_dir_remove', [createdDir]);
         }
         throw new OpExecError(`Can't create block device ${diskDescription(disk)} on node ${nodeName(ctx, node)} for instance ${inst.name}: ${r.error}`);
@@ -273,7 +268,7 @@ export async function createDisks(ctx: LUContext, inst: InstanceObject, disks: D
 }
 
 /** Whether the instance's configured disks (other than new ones) keep files in the directory. */
-async function dirHoldsOtherDisks(ctx: LUContext, inst: InstanceObject, dir: string): Promise<boolean> {
+function dirHoldsOtherDisks(ctx: LUContext, inst: InstanceObject, dir: string): boolean {
   return instanceDisks(ctx.config.data, inst).some((d) => DTS_FILEBASED.includes(d.dev_type) && path.posix.dirname(String(d.logical_id[1])) === dir);
 }
 
@@ -299,7 +294,7 @@ export async function removeDisks(ctx: LUContext, inst: InstanceObject, disks?: 
       const r = await callNode(ctx, node, 'blockdev_remove', [disk]);
       if (!r.ok) {
         logWarning(ctx, `Could not remove disk ${idx < 0 ? 'None' : idx} on node ${nodeName(ctx, node)}, continuing anyway: ${r.error}`);
-        if (!(!r.ok && r.offline && node !== inst.primary_node)) ok = false;
+        if (!(r.offline && node !== inst.primary_node)) ok = false;
       }
     }
   }
@@ -509,7 +504,7 @@ export async function checkNodesFreeDiskPerVG(ctx: LUContext, nodeUuids: string[
     for (const uuid of nodeUuids) {
       const name = nodeName(ctx, uuid);
       const hv = ctx.config.cluster.enabled_hypervisors[0];
-      const r = await callNode(ctx, uuid, 'node_info', [[['lvm-vg', vg, exclusiveStorage(ctx, uuid)]], [[hv, (ctx.config.cluster.hvparams ?? {})[hv] ?? {}]]]);
+      const r = await callNode(ctx, uuid, 'node_info', [[['lvm-vg', vg, exclusiveStorage(ctx, uuid)]], [[hv, clusterHvParamsFor(ctx, hv)]]]);
       const payload = raiseRpc(r, `Cannot get current information from node ${name}`, true, ECODE.ENVIRON);
       const unit = nodeInfoParts(payload).storage.find((s) => s.type === 'lvm-vg');
       if (!unit) throw new OpPrereqError("Can't retrieve storage information for LVM");

@@ -8,11 +8,11 @@ import type { RpcResult } from '../../rpc/client.ts';
 import type { ProcedureName } from '../../rpc/procedures.ts';
 import { buildInstanceHookEnv, type HookNic } from '../hooks.ts';
 import {
-  filledBeParams, filledHvParams, filledNicParams, instanceDiskTemplate, instanceDisks, instanceRpcDict,
+  filledBeParams, filledHvParams, filledNicParams, HVC_GLOBALS, instanceDiskTemplate, instanceDisks, instanceRpcDict,
   secondaryNodes, type InstanceOverrides,
 } from '../config/instance-params.ts';
 import type { ConfigData, InstanceObject, NicObject, NodeObject } from '../config/model.ts';
-import { rpcTarget, type HookSpec, type LockPlan, type LUContext } from './base.ts';
+import { logInfo, rpcTarget, type HookSpec, type LockPlan, type LogicalUnit, type LUContext } from './base.ts';
 import { expandInstance } from './tags.ts';
 
 type Dict = Record<string, unknown>;
@@ -21,10 +21,6 @@ type Dict = Record<string, unknown>;
 export const INSTANCE_DOWN = ['down'] as const;
 export const INSTANCE_ONLINE = ['down', 'up'] as const;
 export const INSTANCE_NOT_RUNNING = ['down', 'offline'] as const;
-
-export function logInfo(ctx: LUContext, message: string): void {
-  ctx.feedback(` - INFO: ${message}`);
-}
 
 /** LU.LogWarning: the warning line, and the hint under it when there is one. */
 export function logWarning(ctx: LUContext, message: string, hint?: string): void {
@@ -70,7 +66,7 @@ export function instDict(ctx: LUContext, inst: InstanceObject, overrides?: Insta
  * ExpandInstanceUuidAndName for an opcode's instance_name/instance_uuid: the instance,
  * and the opcode's fields set to its uuid and full name (as upstream stores them).
  */
-export function expandOpInstance(ctx: LUContext, op: OpInput): InstanceObject {
+function expandOpInstance(ctx: LUContext, op: OpInput): InstanceObject {
   const inst = expandInstance(ctx.config.data, op.instance_name as string);
   const expected = op.instance_uuid as string | undefined;
   if (expected !== undefined && expected !== null && expected !== inst.uuid) {
@@ -83,7 +79,7 @@ export function expandOpInstance(ctx: LUContext, op: OpInput): InstanceObject {
 }
 
 /** The locked instance, re-read after the locks were granted (it may have gone meanwhile). */
-export function lockedInstance(ctx: LUContext, uuid: string, name: string): InstanceObject {
+function lockedInstance(ctx: LUContext, uuid: string, name: string): InstanceObject {
   const inst = ctx.config.data.instances[uuid];
   if (!inst) throw new OpPrereqError(`Instance '${name}' not known`, ECODE.NOENT);
   return inst;
@@ -116,6 +112,36 @@ export function instanceLocks(data: ConfigData, inst: InstanceObject, opts: Inst
   if (opts.nodeRes === 'all') plan.levels['node-res'] = { names: nodes, shared: false };
   if (opts.nodeRes === 'primary') plan.levels['node-res'] = { names: [inst.primary_node], shared: false };
   return plan;
+}
+
+/**
+ * A logical unit on one existing instance, with the phases all of them share (upstream's
+ * _ExpandAndLockInstance and the re-read at the start of CheckPrereq): expandNames finds
+ * the opcode's instance, locks() takes it and its nodes as `locking` says (or as the
+ * function computes from the instance), and checkPrereq starts from the instance read
+ * again under the locks, as it may have changed or gone while they were awaited. `use`
+ * hands each of those instance objects to the unit; the unit's own expandNames and
+ * checkPrereq run after it.
+ */
+export function instanceLU(op: OpInput, ctx: LUContext, locking: InstanceLockOptions | ((inst: InstanceObject) => LockPlan),
+  use: (inst: InstanceObject) => void, unit: Omit<LogicalUnit, 'locks'>): LogicalUnit {
+  let inst: InstanceObject;
+  const take = (found: InstanceObject) => {
+    inst = found;
+    use(found);
+  };
+  return {
+    ...unit,
+    expandNames() {
+      take(expandOpInstance(ctx, op));
+      unit.expandNames?.();
+    },
+    locks: () => (typeof locking === 'function' ? locking(inst) : instanceLocks(ctx.config.data, inst, locking)),
+    async checkPrereq() {
+      take(lockedInstance(ctx, inst.uuid, inst.name));
+      await unit.checkPrereq?.();
+    },
+  };
 }
 
 /** CheckNodeOnline */
@@ -226,9 +252,6 @@ export function updatedParams(old: Dict, update: Dict, useDefault = true, useNon
   }
   return out;
 }
-
-/** Hypervisor parameters that only the cluster may set (upstream's HVC_GLOBALS). */
-const HVC_GLOBALS = ['migration_port', 'migration_bandwidth', 'migration_mode', 'xen_cmd'];
 
 /** CheckParamsNotGlobal for instance hvparams. */
 export function checkHvParamsNotGlobal(hvparams: Dict): void {

@@ -8,31 +8,20 @@ import type { OpInput } from '../../core/opcodes.ts';
 import { runQuery, type Filter } from '../../core/query.ts';
 import type { RpcResult } from '../../rpc/client.ts';
 import { exportViews, exportsByNode } from '../config/export-fields.ts';
-import { diskTemplateOf } from '../config/instance-fields.ts';
-import { filledBeParams, filledHvParams, filledNicParams, filledOsParams } from '../config/instance-params.ts';
+import { userShutdownAllowed } from '../config/instance-fields.ts';
+import {
+  diskTemplateOf, filledBeParams, filledHvParams, filledNicParams, filledOsParams, instanceDisks, secondaryNodes,
+} from '../config/instance-params.ts';
 import type { ConfigData, DiskObject, InstanceObject, NodeObject } from '../config/model.ts';
 import { OS_FIELDS, osViews } from '../config/os-fields.ts';
 import { niceSort } from '../config/ssconf.ts';
 import { rpcTarget, type LockPlan, type LogicalUnit, type LUContext, type LUFactory } from './base.ts';
+import { instanceNodes, logWarning, raiseRpc } from './instance-utils.ts';
 import { expandInstance } from './tags.ts';
 
 type Dict = Record<string, unknown>;
 
 const NO_LOCKS: LockPlan = { bglShared: true, levels: {} };
-
-/** RpcResult.Raise: "<msg>: <error>" as an execution error. */
-function raiseFailure(r: RpcResult | undefined, msg: string): unknown {
-  if (!r) throw new OpExecError(`${msg}: no answer`);
-  if (!r.ok) throw new OpExecError(`${msg}: ${r.error}`);
-  return r.payload;
-}
-
-/** The nodes holding an instance: its primary, then the disks' other nodes. */
-function instanceNodes(data: ConfigData, inst: InstanceObject): string[] {
-  const nodes = new Set([inst.primary_node]);
-  for (const d of inst.disks) for (const n of data.disks[d]?.nodes ?? []) nodes.add(n);
-  return [...nodes];
-}
 
 /** NICListToTuple: [name, uuid, ip, mac, mode, link, vlan, network, netinfo] per NIC, parameters filled. */
 function nicTuples(data: ConfigData, inst: InstanceObject): unknown[][] {
@@ -44,9 +33,9 @@ function nicTuples(data: ConfigData, inst: InstanceObject): unknown[][] {
 }
 
 /** blockdev_find's answer as the tuple `gnt-instance info` shows: null when the device is not active. */
-function blockdevStatus(r: RpcResult | undefined, instName: string): unknown[] | null {
-  if (!r || (!r.ok && r.offline)) return null;
-  const s = raiseFailure(r, `Can't compute disk status for ${instName}`) as Dict | null;
+function blockdevStatus(r: RpcResult, instName: string): unknown[] | null {
+  if (!r.ok && r.offline) return null;
+  const s = raiseRpc(r, `Can't compute disk status for ${instName}`) as Dict | null;
   if (s === null || typeof s !== 'object') return null;
   return [s.dev_path ?? null, s.major ?? null, s.minor ?? null, s.sync_percent ?? null, s.estimated_time ?? null,
     s.is_degraded ?? false, s.ldisk_status ?? null];
@@ -59,7 +48,7 @@ export const instanceQueryData: LUFactory = (op: OpInput, ctx: LUContext): Logic
   return {
     expandNames() {
       const data = ctx.config.data;
-      if (!isStatic && !op.use_locking) ctx.feedback(' - WARNING: Non-static data requested, locks need to be acquired');
+      if (!isStatic && !op.use_locking) logWarning(ctx, 'Non-static data requested, locks need to be acquired');
       const names = (op.instances as string[] | undefined) ?? [];
       if (names.length > 0) {
         const seen = new Set<string>();
@@ -99,21 +88,17 @@ async function instanceData(ctx: LUContext, data: ConfigData, inst: InstanceObje
   if (!pnode) throw new OpExecError(`Primary node ${inst.primary_node} of instance ${inst.name} is not in the configuration`);
   let runState: string | null = null;
   if (!isStatic && pnode.offline) {
-    ctx.feedback(` - WARNING: Primary node ${pnode.name} is marked offline, returning static information only for instance ${inst.name}`);
+    logWarning(ctx, `Primary node ${pnode.name} is marked offline, returning static information only for instance ${inst.name}`);
   } else if (!isStatic) {
     const hvparams = data.cluster.hvparams?.[inst.hypervisor] ?? {};
     const r = await ctx.rpc.call(rpcTarget(pnode), 'instance_info', [inst.name, inst.hypervisor, hvparams]);
-    const remote = raiseFailure(r, `Error checking node ${pnode.name}`) as Dict | null;
-    if (remote && typeof remote === 'object' && 'state' in remote) runState = 'up';
-    else runState = inst.admin_state === 'up' ? 'down' : inst.admin_state;
+    runState = remoteState(data, inst, raiseRpc(r, `Error checking node ${pnode.name}`) as Dict | null);
   }
-  const secondaries = instanceNodes(data, inst).slice(1).map((u) => data.nodes[u]).filter((n): n is NodeObject => n !== undefined);
-  const disks = inst.disks.map((u) => data.disks[u]).filter((d): d is DiskObject => d !== undefined);
+  const secondaries = secondaryNodes(data, inst).map((u) => data.nodes[u]).filter((n): n is NodeObject => n !== undefined);
+  const disks = instanceDisks(data, inst);
   const disksInfo: Dict[] = [];
   for (const disk of disks) disksInfo.push(await diskStatus(ctx, data, inst, disk, isStatic));
   const groupName = (uuid: string) => data.nodegroups[uuid]?.name ?? uuid;
-  const hvActual = filledHvParams(data, inst);
-  for (const g of ['migration_port', 'migration_bandwidth', 'migration_mode', 'xen_cmd']) delete hvActual[g];
   return {
     name: inst.name,
     config_state: inst.admin_state,
@@ -131,7 +116,7 @@ async function instanceData(ctx: LUContext, data: ConfigData, inst: InstanceObje
     hypervisor: inst.hypervisor,
     network_port: inst.network_port ?? null,
     hv_instance: inst.hvparams ?? {},
-    hv_actual: hvActual,
+    hv_actual: filledHvParams(data, inst, true),
     be_instance: inst.beparams ?? {},
     be_actual: filledBeParams(data, inst),
     os_instance: inst.osparams ?? {},
@@ -141,6 +126,20 @@ async function instanceData(ctx: LUContext, data: ConfigData, inst: InstanceObje
     ctime: inst.ctime,
     uuid: inst.uuid,
   };
+}
+
+/**
+ * run_state: what instance_info on the primary found (a guest that shut itself down is
+ * "user down" where user shutdowns count), else what the configuration says it should be.
+ */
+function remoteState(data: ConfigData, inst: InstanceObject, remote: Dict | null): string {
+  if (remote !== null && typeof remote === 'object' && 'state' in remote) {
+    if (remote.state !== 'shutdown') return 'up';
+    return userShutdownAllowed(data, inst) ? 'user down' : 'down';
+  }
+  if (inst.admin_state === 'up') return 'down';
+  if (inst.admin_state === 'down') return inst.admin_state_source === 'user' ? 'user down' : 'down';
+  return 'offline';
 }
 
 /** One disk's description with its device state on the primary (and, for DRBD, the secondary). */

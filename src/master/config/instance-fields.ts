@@ -10,7 +10,8 @@ import { compileFilter, type Field, type FieldKind, type Filter } from '../../co
 import type { RpcClient, RpcResult } from '../../rpc/client.ts';
 import { rpcTarget } from '../cmdlib/base.ts';
 import {
-  filledBeParams, filledHvParams, filledNicParams, filledOsParams, instanceRpcDict,
+  diskTemplateOf, filledBeParams, filledHvParams, filledNicParams, filledOsParams, instanceRpcDict, MAX_DISKS, MAX_NICS,
+  secondaryNodes,
 } from './instance-params.ts';
 import type { ConfigData, DiskObject, InstanceObject, NicObject, NodeObject } from './model.ts';
 import { filterFields, requestedNames, resultStatus } from './node-fields.ts';
@@ -51,19 +52,13 @@ export type InstanceStatus =
   | 'running' | 'ADMIN_down' | 'ADMIN_offline' | 'ERROR_up' | 'ERROR_down' | 'ERROR_wrongnode'
   | 'ERROR_nodedown' | 'ERROR_nodeoffline' | 'USER_down';
 
-/** Hypervisor parameters that are cluster-wide only: never instance fields (constants.HVC_GLOBALS). */
-export const HVC_GLOBALS = ['migration_port', 'migration_bandwidth', 'migration_mode', 'xen_cmd'];
-
 /** Upstream's extra DRBD metadata per disk, in MiB (constants.DRBD_META_SIZE). */
 const DRBD_META_SIZE = 128;
-
-export const MAX_DISKS = 16;
-export const MAX_NICS = 8;
 
 // --- the status rules (upstream's determineInstanceStatus) ---------------------------
 
 /** Whether a guest's own shutdown counts as a user shutdown (not an error) for this instance. */
-function userShutdownAllowed(config: ConfigData, inst: InstanceObject): boolean {
+export function userShutdownAllowed(config: ConfigData, inst: InstanceObject): boolean {
   if (!config.cluster.enabled_user_shutdown) return false;
   return inst.hypervisor !== 'kvm' || filledHvParams(config, inst).user_shutdown === true;
 }
@@ -104,13 +99,6 @@ function disksOf(v: InstanceView): DiskObject[] | null {
   return disks.every((d) => d !== undefined) ? disks : null;
 }
 
-/** Upstream's disk template of an instance: its disks' one type, "diskless" or "mixed". */
-export function diskTemplateOf(disks: DiskObject[]): string {
-  const types = [...new Set(disks.map((d) => d.dev_type))];
-  if (types.length === 0) return 'diskless';
-  return types.length === 1 ? types[0] : 'mixed';
-}
-
 /** Space the disks take on the nodes (ComputeDiskSize): DRBD adds its metadata, diskless and blockdev take none. */
 export function diskUsage(disks: DiskObject[]): number {
   let sum = 0;
@@ -128,9 +116,7 @@ function sortedDict(d: unknown): Dict {
 
 /** Filled hypervisor parameters without the cluster-wide ones, keys sorted (luxid's map). */
 function instanceHvParams(v: InstanceView): Dict {
-  const p = filledHvParams(v.config, v.inst);
-  for (const g of HVC_GLOBALS) delete p[g];
-  return sortedDict(p);
+  return sortedDict(filledHvParams(v.config, v.inst, true));
 }
 
 // luxid serializes filled backend parameters in its record's order.
@@ -165,16 +151,9 @@ function primaryNode(v: InstanceView): NodeObject | undefined {
   return v.config.nodes[v.inst.primary_node];
 }
 
-/** Nodes other than the primary that hold the instance's disks. */
-function secondaryNodes(v: InstanceView): NodeObject[] {
-  const out = new Map<string, NodeObject>();
-  for (const uuid of v.inst.disks) {
-    for (const n of v.config.disks[uuid]?.nodes ?? []) {
-      const node = v.config.nodes[n];
-      if (n !== v.inst.primary_node && node) out.set(n, node);
-    }
-  }
-  return [...out.values()];
+/** Nodes other than the primary that hold the instance's disks (those in the configuration). */
+function secondaryNodeObjects(v: InstanceView): NodeObject[] {
+  return secondaryNodes(v.config, v.inst).map((uuid) => v.config.nodes[uuid]).filter((n): n is NodeObject => n !== undefined);
 }
 
 function orNoData<T>(x: T | undefined | null, fn: (x: T) => unknown): unknown {
@@ -311,11 +290,11 @@ const BASE_FIELDS: Field<InstanceView>[] = [
   f('pnode.group.uuid', 'PrimaryNodeGroupUUID', 'text', "Primary node's group UUID",
     (v) => orNoData(primaryNode(v), (n) => orNoData(v.config.nodegroups[n.group], (g) => g.uuid))),
   f('snodes', 'Secondary_Nodes', 'other', 'Secondary nodes; usually this will just be one node',
-    (v) => orNoData(primaryNode(v), () => secondaryNodes(v).map((n) => n.name))),
+    (v) => orNoData(primaryNode(v), () => secondaryNodeObjects(v).map((n) => n.name))),
   f('snodes.group', 'SecondaryNodesGroups', 'other', 'Node groups of secondary nodes',
-    (v) => orNoData(primaryNode(v), () => secondaryNodes(v).flatMap((n) => v.config.nodegroups[n.group]?.name ?? []))),
+    (v) => orNoData(primaryNode(v), () => secondaryNodeObjects(v).flatMap((n) => v.config.nodegroups[n.group]?.name ?? []))),
   f('snodes.group.uuid', 'SecondaryNodesGroupsUUID', 'other', 'Node group UUIDs of secondary nodes',
-    (v) => orNoData(primaryNode(v), () => secondaryNodes(v).flatMap((n) => v.config.nodegroups[n.group]?.uuid ?? []))),
+    (v) => orNoData(primaryNode(v), () => secondaryNodeObjects(v).flatMap((n) => v.config.nodegroups[n.group]?.uuid ?? []))),
 
   f('hvparams', 'HypervisorParameters', 'other', 'Hypervisor parameters (merged)', instanceHvParams),
   f('beparams', 'BackendParameters', 'other', 'Backend parameters (merged)', instanceBeParams),

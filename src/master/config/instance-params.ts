@@ -11,11 +11,20 @@ export function osBaseName(os: string): string {
   return plus < 0 ? os : os.slice(0, plus);
 }
 
-/** Cluster hvparams for the hypervisor, then the OS's os_hvp, then the instance's own. */
-export function filledHvParams(config: ConfigData, inst: Pick<InstanceObject, 'hypervisor' | 'os' | 'hvparams'>): Dict {
+/** Hypervisor parameters only the cluster sets, never an instance (constants.HVC_GLOBALS). */
+export const HVC_GLOBALS = ['migration_port', 'migration_bandwidth', 'migration_mode', 'xen_cmd'];
+
+/**
+ * Cluster hvparams for the hypervisor, then the OS's os_hvp, then the instance's own;
+ * with skipGlobals, without the cluster-wide ones (upstream's FillHV(skip_globals=True)).
+ */
+export function filledHvParams(config: ConfigData, inst: Pick<InstanceObject, 'hypervisor' | 'os' | 'hvparams'>,
+  skipGlobals = false): Dict {
   const c = config.cluster as Dict & ConfigData['cluster'];
   const osHvp = (c.os_hvp as Record<string, Record<string, Dict>> | undefined)?.[inst.os]?.[inst.hypervisor] ?? {};
-  return { ...(c.hvparams?.[inst.hypervisor] ?? {}), ...osHvp, ...inst.hvparams };
+  const filled: Dict = { ...(c.hvparams?.[inst.hypervisor] ?? {}), ...osHvp, ...inst.hvparams };
+  if (skipGlobals) for (const key of HVC_GLOBALS) delete filled[key];
+  return filled;
 }
 
 /** Cluster beparams "default", then the instance's own. */
@@ -43,15 +52,25 @@ export function filledNicParams(config: ConfigData, nic: Pick<NicObject, 'nicpar
   return { ...defaults, ...nic.nicparams };
 }
 
+/** How many disks and NICs an instance may have (constants.MAX_DISKS, MAX_NICS). */
+export const MAX_DISKS = 16;
+export const MAX_NICS = 8;
+
 /** The instance's disk objects in index order. */
 export function instanceDisks(config: ConfigData, inst: Pick<InstanceObject, 'disks'>): DiskObject[] {
   return inst.disks.map((uuid) => config.disks[uuid]).filter((d): d is DiskObject => d !== undefined);
 }
 
-/** The disk template as upstream derives it in 3.x: the first disk's dev_type, or "diskless". */
+/** utils.GetDiskTemplate: the disks' one dev_type, "diskless" without disks, "mixed" for several. */
+export function diskTemplateOf(disks: DiskObject[]): string {
+  const types = [...new Set(disks.map((d) => d.dev_type))];
+  if (types.length === 0) return 'diskless';
+  return types.length === 1 ? types[0] : 'mixed';
+}
+
+/** The disk template as upstream's config derives it in 3.x (GetInstanceDiskTemplate). */
 export function instanceDiskTemplate(config: ConfigData, inst: Pick<InstanceObject, 'disks'>): string {
-  const first = inst.disks.length > 0 ? config.disks[inst.disks[0]] : undefined;
-  return first?.dev_type ?? 'diskless';
+  return diskTemplateOf(instanceDisks(config, inst));
 }
 
 /** Node uuids other than the primary that hold any of the instance's disks (DRBD). */

@@ -19,6 +19,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { defaultCommandRunner, type RunResult } from '../master-ip.ts';
+import { failReason as exitReason } from '../os/scripts.ts';
 
 export type { RunResult };
 
@@ -137,12 +138,11 @@ export function storageRunner(env: NodeJS.ProcessEnv = process.env): StorageRunn
   return realStorageRunner;
 }
 
-/** Upstream's RunResult.fail_reason. */
+/** Upstream's RunResult.fail_reason (a signal by its number, as the OS scripts' failures name it). */
 export function failReason(r: RunResult): string {
   if (r.timedOut) return `timeout after ${COMMAND_TIMEOUT_MS / 1000}s`;
   if (r.spawnError) return `can't run: ${r.spawnError}`;
-  if (r.signal) return `terminated by signal ${r.signal}`;
-  return `exited with exit code ${r.code}`;
+  return exitReason(r.code, r.signal as NodeJS.Signals | null);
 }
 
 export function failed(r: RunResult): boolean {

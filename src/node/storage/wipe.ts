@@ -20,8 +20,8 @@ export async function zeroRange(localPath: string, shownPath: string, deviceMib:
   if (!Number.isInteger(sizeMib)) throw new BlockDeviceError(`Invalid size ${JSON.stringify(sizeMib)}`);
   if (offsetMib < 0) throw new BlockDeviceError('Negative offset');
   if (sizeMib < 0) throw new BlockDeviceError('Negative size');
-  if (offsetMib > deviceMib) throw new BlockDeviceError('Offset is bigger than device size');
-  if (offsetMib + sizeMib > deviceMib) throw new BlockDeviceError('The provided offset and size to wipe is bigger than device size');
+  if (offsetMib > deviceMib) throw new BlockDeviceError('Wipe offset is bigger than device size');
+  if (offsetMib + sizeMib > deviceMib) throw new BlockDeviceError('Wipe offset and size are bigger than device size');
   const zeroes = Buffer.alloc(WIPE_BLOCK_SIZE);
   let fh: fsp.FileHandle;
   try {
