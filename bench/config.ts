@@ -6,19 +6,22 @@
 //   config.data while masterd is stopped). "change" is the opcode's exec time (journal
 //   record + fdatasync + the change sent to 10 candidates, each fdatasyncing its own
 //   journal + ssconf check); "job" is submit→success as a client sees it.
-// - RPC round trip: `version` calls to one node, sequential, p50/p99.
+// - RPC round trip: `version` calls to one node, sequential, p50/p99: over TLS (the
+//   default, pinned cluster certificate) and plain HTTP (a second, --no-ssl cluster),
+//   both on kept-alive connections; and over TLS with a new connection per call (the
+//   handshake that keep-alive saves).
 //
 // The candidates are processes on this one machine: their fdatasyncs share one disk and
 // their work two cores, which a real cluster of 11 machines does not.
 //
-// Knobs: BENCH_CHANGES (default 100 per size), BENCH_CANDIDATES (10), BENCH_RPCS (1000).
-import crypto from 'node:crypto';
+// Knobs: BENCH_CHANGES (default 100 per size), BENCH_CANDIDATES (10), BENCH_RPCS (1000),
+// BENCH_ONLY_RPC=1 (the RPC figures alone).
 import fs from 'node:fs';
+import { setSyntheticInstances } from './synthetic.ts';
 import { performance } from 'node:perf_hooks';
 import { jobEnd, TestCluster, waitFor, type VirtualNode } from '../test/integration/cluster.ts';
 import { LuxiClient } from '../src/luxi/client.ts';
-import { RpcClient } from '../src/rpc/client.ts';
-import { loadKey } from '../src/rpc/auth.ts';
+import type { RpcClient, RpcTarget } from '../src/rpc/client.ts';
 
 const CHANGES = Number(process.env.BENCH_CHANGES ?? 100);
 const RPCS = Number(process.env.BENCH_RPCS ?? 1000);
@@ -32,27 +35,7 @@ function percentile(sorted: number[], p: number): number {
 function setInstances(master: VirtualNode, count: number): void {
   const file = master.file('var/lib/ganeti/config.data');
   const config = JSON.parse(fs.readFileSync(file, 'utf8'));
-  const nodes = Object.keys(config.nodes);
-  const now = Date.now() / 1000;
-  config.instances = {};
-  config.disks = {};
-  // A new serial: the candidates' replicas are older and get the new configuration whole.
-  config.serial_no += 1000;
-  for (let i = 0; i < count; i++) {
-    const uuid = crypto.randomUUID();
-    const disk = crypto.randomUUID();
-    const node = nodes[i % nodes.length];
-    const name = `inst${i}.example.com`;
-    config.disks[disk] = {
-      children: [], ctime: now, dev_type: 'file', iv_name: 'disk/0', logical_id: ['loop', `/srv/ganeti/file-storage/${name}/${disk}.file.disk0`],
-      mode: 'rw', mtime: now, nodes: [node], params: {}, serial_no: 1, size: 1024, uuid: disk,
-    };
-    config.instances[uuid] = {
-      admin_state: 'up', admin_state_source: 'admin', beparams: {}, ctime: now, disks: [disk], disks_active: true, hvparams: {},
-      hypervisor: 'fake', mtime: now, name, nics: [{ mac: `aa:00:00:${(i >> 16 & 255).toString(16).padStart(2, '0')}:${(i >> 8 & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, nicparams: {}, uuid: crypto.randomUUID() }],
-      os: 'noop', osparams: {}, osparams_private: {}, primary_node: node, serial_no: 1, tags: [], uuid,
-    };
-  }
+  setSyntheticInstances(config, count, Object.keys(config.nodes));
   fs.writeFileSync(file, JSON.stringify(config));
 }
 
@@ -88,13 +71,17 @@ async function benchChanges(master: VirtualNode, instances: number) {
   return { size, change: { p50: percentile(changes, 50), p99: percentile(changes, 99) }, job: { p50: percentile(jobs, 50), p99: percentile(jobs, 99) } };
 }
 
-async function benchRpc(master: VirtualNode, target: VirtualNode) {
-  const secret = loadKey(master.file('var/lib/ganeti/cluster-key'), 'cluster key');
-  const rpc = new RpcClient(() => secret);
-  const t = { name: target.name, address: target.ip, port: 1811 };
+/** `calls` sequential version RPCs from `master` to `target`; a new client (connection) per call unless keepAlive. */
+async function benchRpc(master: VirtualNode, target: VirtualNode, calls: number, keepAlive = true) {
+  const t: RpcTarget = { name: target.name, address: target.ip, port: 1811 };
+  let rpc: RpcClient = master.rpcClient();
   await rpc.call(t, 'version', []);
   const times: number[] = [];
-  for (let i = 0; i < RPCS; i++) {
+  for (let i = 0; i < calls; i++) {
+    if (!keepAlive) {
+      rpc.close();
+      rpc = master.rpcClient();
+    }
     const t0 = performance.now();
     const r = await rpc.call(t, 'version', []);
     times.push(performance.now() - t0);
@@ -103,6 +90,23 @@ async function benchRpc(master: VirtualNode, target: VirtualNode) {
   rpc.close();
   times.sort((a, b) => a - b);
   return { p50: percentile(times, 50), p99: percentile(times, 99) };
+}
+
+/** The RPC round trips: TLS and plain HTTP kept alive, TLS with a handshake per call. */
+async function rpcFigures(master: VirtualNode, target: VirtualNode) {
+  const show = (what: string, r: { p50: number; p99: number }, calls: number) =>
+    console.log(`node RPC round trip (version, sequential, ${what}): p50 ${r.p50.toFixed(2)} ms, p99 ${r.p99.toFixed(2)} ms over ${calls} calls`);
+  show('TLS + HMAC, keep-alive', await benchRpc(master, target, RPCS), RPCS);
+  const plain = new TestCluster();
+  try {
+    const plainMaster = plain.init('node1', 'plain.test', ['--no-ssl']);
+    const plainNode = plain.join(plainMaster, 'node2', [], ['--no-ssl']);
+    show('plain HTTP + HMAC, keep-alive, a --no-ssl cluster', await benchRpc(plainMaster, plainNode, RPCS), RPCS);
+  } finally {
+    plain.destroy();
+  }
+  const fresh = Math.min(RPCS, 200);
+  show('TLS + HMAC, a new connection and handshake per call', await benchRpc(master, target, fresh, false), fresh);
 }
 
 const cluster = new TestCluster();
@@ -119,13 +123,16 @@ try {
         `change p50 ${r.change.p50.toFixed(1)} ms, p99 ${r.change.p99.toFixed(1)} ms; job submit→success p50 ${r.job.p50.toFixed(1)} ms, p99 ${r.job.p99.toFixed(1)} ms`);
     }
   };
-  console.log(`bench: configuration changes, ${CHANGES} per size; a change is a ~1 KB journal record, never the whole config.data`);
-  await series('master only      ');
-  const nodes = Array.from({ length: CANDIDATES }, (_, i) => cluster.join(master, `node${i + 2}`));
-  const roles = master.run('gnt-node', ['list', '--no-headers', '-o', 'role']).stdout.split('\n').filter((r) => r === 'C').length;
-  await series(`${roles} candidates (1 disk, 2 cores shared by 12 processes)`);
-  const rpc = await benchRpc(master, nodes[0]);
-  console.log(`node RPC round trip (version, sequential, keep-alive, plain HTTP + HMAC): p50 ${rpc.p50.toFixed(2)} ms, p99 ${rpc.p99.toFixed(2)} ms over ${RPCS} calls`);
+  if (process.env.BENCH_ONLY_RPC) {
+    await rpcFigures(master, cluster.join(master, 'node2'));
+  } else {
+    console.log(`bench: configuration changes, ${CHANGES} per size; a change is a ~1 KB journal record, never the whole config.data`);
+    await series('master only      ');
+    const nodes = Array.from({ length: CANDIDATES }, (_, i) => cluster.join(master, `node${i + 2}`));
+    const roles = master.run('gnt-node', ['list', '--no-headers', '-o', 'role']).stdout.split('\n').filter((r) => r === 'C').length;
+    await series(`${roles} candidates (1 disk, 2 cores shared by 12 processes)`);
+    await rpcFigures(master, nodes[0]);
+  }
 } finally {
   cluster.destroy();
 }

@@ -13,6 +13,7 @@
 // Knobs: BENCH_ADDS (100), BENCH_LIST_NODES (100), BENCH_CLI_RUNS (10).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { setSyntheticInstances } from './synthetic.ts';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { jobEnd, TestCluster, waitFor, type VirtualNode } from '../test/integration/cluster.ts';
@@ -98,34 +99,23 @@ async function syntheticCluster(cluster: TestCluster) {
   return { master, nodes, configFile };
 }
 
-/** Replace the cluster's instances by `count` running fake instances, spread over the nodes. */
+/** Replace the cluster's instances by `count` running fake instances (diskless), spread over the nodes. */
 function setInstances(configFile: string, nodes: VirtualNode[], count: number) {
   const config = JSON.parse(fs.readFileSync(configFile, 'utf8'));
-  const byName = new Map(Object.values(config.nodes as Record<string, { uuid: string; name: string }>).map((n) => [n.name, n.uuid]));
-  const now = Date.now() / 1000;
-  config.instances = {};
-  config.serial_no += 1;
+  const uuidOf = new Map(Object.values(config.nodes as Record<string, { uuid: string; name: string }>).map((n) => [n.name, n.uuid]));
+  const nodeOf = new Map(nodes.map((n) => [uuidOf.get(n.name)!, n]));
   for (const n of nodes) fs.rmSync(n.file('var/run/ganeti/fake-hypervisor'), { recursive: true, force: true });
-  for (let i = 0; i < count; i++) {
-    const node = nodes[i % nodes.length];
-    const uuid = crypto.randomUUID();
-    const name = `inst${i}.bench`;
-    config.instances[uuid] = {
-      admin_state: 'up', admin_state_source: 'admin', beparams: {}, ctime: now, disks: [], disks_active: true, hvparams: {},
-      hypervisor: 'fake', mtime: now, name, os: 'noop', osparams: {}, osparams_private: {}, primary_node: byName.get(node.name),
-      serial_no: 1, tags: [], uuid,
-      nics: [{ mac: `aa:00:01:${((i >> 16) & 255).toString(16).padStart(2, '0')}:${((i >> 8) & 255).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')}`, nicparams: {}, uuid: crypto.randomUUID() }],
-    };
-    writeFakeInstance(node, name, uuid);
+  for (const [name, uuid] of setSyntheticInstances(config, count, nodes.map((n) => uuidOf.get(n.name)!), { disks: false })) {
+    writeFakeInstance(nodeOf.get(uuid)!, name);
   }
   fs.writeFileSync(configFile, JSON.stringify(config));
 }
 
 /** A running fake instance as the fake hypervisor records it on its node. */
-function writeFakeInstance(node: VirtualNode, name: string, uuid: string): void {
+function writeFakeInstance(node: VirtualNode, name: string): void {
   const dir = node.file('var/run/ganeti/fake-hypervisor');
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, name), JSON.stringify({ name, uuid, memory: 128, vcpus: 1, state: 'running', started: Date.now() / 1000 }));
+  fs.writeFileSync(path.join(dir, name), JSON.stringify({ name, memory: 128, vcpus: 1, state: 'running', paused: false, started: Date.now() / 1000 }));
 }
 
 async function benchList(cluster: TestCluster) {

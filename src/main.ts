@@ -17,6 +17,8 @@ function usage(): string {
     'Other commands:',
     `  ${'links DIR'.padEnd(width)}  create a symlink for every role (and ganeti) in DIR`,
     `  ${'join-token'.padEnd(width)}  on a node in no cluster: the one-time token for gnt-node add --join-token`,
+    `  ${'install'.padEnd(width)}  (root) install this file, its role links, systemd units and /etc/services entries [--root DIR]`,
+    `  ${'uninstall'.padEnd(width)}  (root) remove what install laid down, keeping the cluster's data [--root DIR]`,
     `  ${'help'.padEnd(width)}  show this list`,
     `  ${'--version'.padEnd(width)}  show the version`,
     '',
@@ -77,6 +79,9 @@ async function run(argv: string[]): Promise<number> {
       return makeLinks(rest[0]);
     case 'join-token':
       return printJoinToken();
+    case 'install':
+    case 'uninstall':
+      return (await import('./install/index.ts')).main(sub, rest);
   }
   const role = findRole(sub);
   if (!role) {

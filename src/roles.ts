@@ -16,7 +16,7 @@ export interface Role {
 export const ROLES: readonly Role[] = [
   { name: 'ganeti-masterd', aliases: ['masterd'], description: 'master daemon: LUXI, job queue, configuration', load: async () => (await import('./daemons/masterd.ts')).main },
   { name: 'ganeti-noded', aliases: ['noded'], description: 'node daemon: RPC server for node-local work', load: async () => (await import('./daemons/noded.ts')).main },
-  { name: 'ganeti-rapi', aliases: ['rapi'], description: 'remote API daemon (HTTPS REST)', load: async () => (await import('./daemons/unavailable.ts')).rapi },
+  { name: 'ganeti-rapi', aliases: ['rapi'], description: 'remote API daemon (HTTPS REST)', load: async () => (await import('./daemons/rapi.ts')).main },
   { name: 'ganeti-watcher', aliases: ['watcher'], description: 'periodic cluster maintenance', load: async () => (await import('./watcher/main.ts')).main },
   { name: 'ganeti-cleaner', aliases: ['cleaner'], description: 'removes old archived jobs and stale files', load: async () => (await import('./cleaner/main.ts')).main },
   { name: 'gnt-cluster', aliases: ['cluster'], description: 'cluster administration', load: async () => (await import('./cli/commands/cluster.ts')).main },

@@ -431,6 +431,16 @@ const OPCODES: OpcodeSpec[] = [
     params: { node_name: { type: T.nonEmptyString }, node_uuid: { type: T.nonEmptyString, default: null, optional: true } },
   },
   {
+    id: 'OP_NODE_POWERCYCLE',
+    doc: 'Tries to powercycle a node (the master only with force).',
+    summaryParam: 'node_name',
+    params: {
+      node_name: { type: T.nonEmptyString },
+      node_uuid: { type: T.nonEmptyString, default: null, optional: true },
+      force: { type: T.bool, default: false },
+    },
+  },
+  {
     id: 'OP_NODE_SET_PARAMS',
     doc: "Changes a node's role flags and parameters.",
     summaryParam: 'node_name',

@@ -6,7 +6,7 @@ import type { NodePaths } from '../util/paths.ts';
 import { selfCommand } from '../util/self.ts';
 
 /** Start a daemon of this node (detached); resolves with its start-up exit code. */
-export function startDaemon(role: 'noded' | 'masterd', extraArgs: string[] = []): Promise<{ code: number; stderr: string }> {
+export function startDaemon(role: 'noded' | 'masterd' | 'rapi', extraArgs: string[] = []): Promise<{ code: number; stderr: string }> {
   const [cmd, ...prefix] = selfCommand();
   return new Promise((resolveStart) => {
     const child = spawn(cmd, [...prefix, role, ...extraArgs], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
@@ -17,28 +17,38 @@ export function startDaemon(role: 'noded' | 'masterd', extraArgs: string[] = [])
   });
 }
 
-/** Stop a daemon of this node through its pid file: SIGTERM, then SIGKILL after the grace time. */
-export async function stopDaemon(paths: NodePaths, name: string, graceMs = 30_000): Promise<boolean> {
-  let pid: number;
+function pidOf(paths: NodePaths, name: string): number | null {
   try {
-    pid = Number.parseInt(fs.readFileSync(paths.pidFile(name), 'utf8').trim(), 10);
+    const pid = Number.parseInt(fs.readFileSync(paths.pidFile(name), 'utf8').trim(), 10);
+    return Number.isInteger(pid) && pid > 1 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
   } catch {
     return false;
   }
-  if (!Number.isInteger(pid) || pid <= 1) return false;
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (!alive()) return false;
+}
+
+/** Whether a daemon of this node runs (its pid file names a live process). */
+export function daemonRunning(paths: NodePaths, name: string): boolean {
+  const pid = pidOf(paths, name);
+  return pid !== null && alive(pid);
+}
+
+/** Stop a daemon of this node through its pid file: SIGTERM, then SIGKILL after the grace time. */
+export async function stopDaemon(paths: NodePaths, name: string, graceMs = 30_000): Promise<boolean> {
+  const pid = pidOf(paths, name);
+  if (pid === null || !alive(pid)) return false;
   process.kill(pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  if (alive()) process.kill(pid, 'SIGKILL');
+  while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  if (alive(pid)) process.kill(pid, 'SIGKILL');
   fs.rmSync(paths.pidFile(name), { force: true });
   return true;
 }

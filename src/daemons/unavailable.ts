@@ -18,6 +18,5 @@ function unavailable(name: string, what: string): (argv: string[]) => Promise<nu
   };
 }
 
-export const rapi = unavailable('ganeti-rapi', 'the remote API daemon');
 export const watcher = unavailable('ganeti-watcher', 'the cluster watcher');
 export const cleaner = unavailable('ganeti-cleaner', 'the cleaner');

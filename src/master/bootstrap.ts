@@ -13,6 +13,8 @@ import { ssconfText } from '../core/ssconf.ts';
 import { mkdirs, writeFileAtomicSync } from '../util/fs.ts';
 import type { NodeEnv, NodePaths } from '../util/paths.ts';
 import { deriveNodeKey, encodeKey, generateClusterSecret } from '../rpc/auth.ts';
+import { newClusterCertificate, writeClusterTransport } from '../rpc/transport.ts';
+import { writeRapiCertificate } from '../rapi/certificate.ts';
 import * as D from './config/defaults.ts';
 import { nowFloat, type ConfigData } from './config/model.ts';
 import { writeConfigFileSync } from './config/store.ts';
@@ -185,14 +187,21 @@ export async function buildInitialConfig(env: NodeEnv, opts: InitOptions): Promi
   };
 }
 
-/** Write the new cluster's files on this node. Refuses if a cluster exists; overwrites nothing. */
-export function writeClusterFiles(paths: NodePaths, data: ConfigData): void {
+/**
+ * Write the new cluster's files on this node. Refuses if a cluster exists; overwrites
+ * nothing. `ssl`: the node RPC over TLS with a new cluster certificate (server.pem), or
+ * plain HTTP (`--no-ssl`, src/rpc/transport.ts).
+ */
+export function writeClusterFiles(paths: NodePaths, data: ConfigData, opts: { ssl: boolean } = { ssl: true }): void {
   if (fs.existsSync(paths.configFile)) throw new OpPrereqError('Cluster is already initialised', ECODE.STATE);
   mkdirs([paths.dataDir, paths.runDir, paths.socketDir, paths.logDir, paths.confDir, paths.srvDir], 0o755);
   mkdirs([paths.queueDir, paths.queueArchive], 0o750);
   const secret = generateClusterSecret();
   writeFileAtomicSync(paths.clusterKey, encodeKey(secret), { mode: 0o600 });
   writeFileAtomicSync(paths.nodeKey, encodeKey(deriveNodeKey(secret, data.nodes[data.cluster.master_node].name)), { mode: 0o600 });
+  writeClusterTransport(paths, opts.ssl ? newClusterCertificate() : null);
+  // The remote API's own certificate (upstream makes it at init too), whatever the node RPC uses.
+  writeRapiCertificate(paths);
   writeFileAtomicSync(paths.queueVersion, `${JOB_QUEUE_VERSION}\n`, { mode: 0o640 });
   writeFileAtomicSync(paths.queueSerial, '0\n', { mode: 0o640 });
   fs.writeFileSync(paths.queueLock, '', { mode: 0o640 });

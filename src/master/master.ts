@@ -4,6 +4,7 @@ import { EXIT_NODESETUP_ERROR, EXIT_NOTCLUSTER, EXIT_NOTMASTER } from '../core/c
 import { readSsconf } from '../core/ssconf.ts';
 import { RpcClient, type RpcResult } from '../rpc/client.ts';
 import { loadKey } from '../rpc/auth.ts';
+import { clusterTransport, type RpcTransport } from '../rpc/transport.ts';
 import type { Logger } from '../util/log.ts';
 import type { NodePaths } from '../util/paths.ts';
 import { ConfigStore, type Section } from './config/store.ts';
@@ -70,10 +71,17 @@ export class Master implements MasterServices {
     } catch (err) {
       throw new StartupError(`Node set-up error: cannot read the cluster key: ${(err as Error).message}`, EXIT_NODESETUP_ERROR);
     }
+    // Nor can it talk to the nodes without the cluster certificate (or the --no-ssl marker).
+    let transport: RpcTransport;
+    try {
+      transport = clusterTransport(paths);
+    } catch (err) {
+      throw new StartupError(`Node set-up error: ${(err as Error).message}`, EXIT_NODESETUP_ERROR);
+    }
     if (readSsconf(paths.ssconfFile('master_node')) === null) {
       throw new StartupError(`Node set-up error: the ssconf files are missing (${paths.ssconfFile('master_node')}); gnt-cluster redist-conf or a re-init restores them`, EXIT_NODESETUP_ERROR);
     }
-    this.rpc = new RpcClient(() => this.clusterSecret());
+    this.rpc = new RpcClient(() => this.clusterSecret(), () => transport);
     this.queue = new JobQueue(paths, log);
     this.locks = new LockManager((level) => this.lockNames(level));
     this.executor = new JobExecutor(this.queue, this.config, this.rpc, this.locks, log, () => this.config.cluster.max_running_jobs, this);

@@ -190,13 +190,25 @@ export class Replicator {
     return failed;
   }
 
-  /** gnt-cluster redist-conf: the whole configuration to every candidate, ssconf to every node. */
+  /**
+   * The remote API's certificate and users file, for a candidate to serve RAPI once it is
+   * the master. Upstream ships them to every node; here only to the candidates, the nodes
+   * that can become master and already hold the cluster key.
+   */
+  private uploadRapiFiles(target: RpcTarget): Promise<RpcResult[]> {
+    const files = [this.paths.rapiCert, this.paths.rapiUsers].filter((f) => fs.existsSync(f));
+    return Promise.all(files.map((f) => this.rpc.call(target, 'upload_file_single',
+      [this.virtualPath(f), encodeBlob(fs.readFileSync(f, 'utf8')), 0o600, null, null, null, null])));
+  }
+
+  /** gnt-cluster redist-conf: the whole configuration and the RAPI files to every candidate, ssconf to every node. */
   async redistribute(): Promise<Array<{ node: string; error: string }>> {
     const failed: Array<{ node: string; error: string }> = [];
     await Promise.all(this.candidates().map((t) => this.send(t, 'config', 'configuration upload', async (c) => {
       const r = await this.uploadConfig(t);
       c.needsFullConfig = !r.ok;
       if (!r.ok) failed.push({ node: t.name, error: r.error });
+      for (const f of await this.uploadRapiFiles(t)) if (!f.ok) failed.push({ node: t.name, error: f.error });
     })));
     return [...failed, ...(await this.distributeSsconf(true))];
   }
@@ -227,6 +239,8 @@ export class Replicator {
         }
       }
       c.needsFullConfig = false;
+      // Without them the node is still a good candidate, only not yet one that can serve RAPI.
+      this.warnFailed(await this.uploadRapiFiles(target), 'sending the RAPI certificate and users');
     });
     if (error !== null) throw new Error(`Could not make ${node.name} a master candidate: ${error}`);
   }

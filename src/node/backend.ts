@@ -21,6 +21,7 @@ import { storageEnv } from './storage/index.ts';
 import { storageUnitInfo } from './storage/units.ts';
 import { HypervisorError } from '../core/errors.ts';
 import { activateMasterIp, changeMasterNetmask, deactivateMasterIp } from './master-ip.ts';
+import { nodePowercycle } from './powercycle.ts';
 
 export { RpcFail, type NodeContext, type Handler } from './context.ts';
 
@@ -146,6 +147,7 @@ export const BACKEND: Record<ProcedureName, Handler> = {
   node_activate_master_ip: (ctx, args) => activateMasterIp(ctx, args),
   node_deactivate_master_ip: (ctx, args) => deactivateMasterIp(ctx, args),
   node_change_master_netmask: (ctx, args) => changeMasterNetmask(ctx, args),
+  node_powercycle: (ctx, args) => nodePowercycle(ctx, args),
   ...INSTANCE_BACKEND,
   ...OS_BACKEND,
 };

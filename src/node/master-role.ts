@@ -31,6 +31,8 @@ export const MASTER_ROLE = {
   master_vote: (ctx) => masterVote(ctx),
 
   node_stop_master: async (ctx) => {
+    // The remote API goes with the master daemon (upstream's daemon-util stop-master).
+    await stopDaemon(ctx.paths, 'ganeti-rapi');
     await stopDaemon(ctx.paths, 'ganeti-masterd');
     return null;
   },
@@ -40,6 +42,9 @@ export const MASTER_ROLE = {
     await releaseReplica(ctx);
     const r = await startDaemon('masterd', args[0] === true ? ['--no-voting', '--yes-do-it'] : []);
     if (r.code !== 0) throw new RpcFail(`Starting the master daemon failed (exit code ${r.code}): ${r.stderr.trim()}`);
+    // The remote API follows the master; the master works without it, so its failure is only logged.
+    const rapi = await startDaemon('rapi');
+    if (rapi.code !== 0) ctx.log.warn({ code: rapi.code, err: rapi.stderr.trim() }, 'could not start ganeti-rapi');
     return null;
   },
 

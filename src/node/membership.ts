@@ -9,6 +9,7 @@ import { writeFileAtomic, writeFileAtomicSync } from '../util/fs.ts';
 import { decodeBlob } from '../rpc/client.ts';
 import { deriveNodeKey, encodeKey, loadKey } from '../rpc/auth.ts';
 import { generateJoinToken, openJoinRequest, openKey, validJoinToken } from '../rpc/join.ts';
+import { writeClusterTransport } from '../rpc/transport.ts';
 import type { NodePaths } from '../util/paths.ts';
 import { RpcFail, type Handler, type NodeContext } from './context.ts';
 import { applyConfigUpdate, dropReplica, replaceConfig } from './config-replica.ts';
@@ -45,17 +46,22 @@ export function handleJoin(ctx: NodeContext, headers: Record<string, string | st
     ctx.log.warn({ reason: opened.reason }, 'refused join request');
     return [401, `Unauthorized: ${opened.reason}`];
   }
+  // The certificate (or the --no-ssl marker) before the key: the key says "joined".
+  writeClusterTransport(ctx.paths, opened.serverPem);
   writeFileAtomicSync(ctx.paths.nodeKey, encodeKey(opened.nodeKey), { mode: 0o600 });
   fs.rmSync(ctx.paths.joinToken, { force: true });
-  ctx.log.info({ cluster: opened.request.cluster }, 'joined cluster');
+  ctx.log.info({ cluster: opened.request.cluster, rpc: opened.serverPem === null ? 'plain HTTP (--no-ssl cluster)' : 'TLS' }, 'joined cluster');
   return [200, [true, { node: ctx.hostname, protocol_version: PROTOCOL_VERSION }]];
 }
 
 /** Files the master may upload whole (upstream's upload_file whitelist, as far as it applies). */
-function uploadable(ctx: NodeContext, virtualPath: unknown): 'config' | null {
+function uploadable(ctx: NodeContext, virtualPath: unknown): { kind: 'config' | 'rapi'; local: string } | null {
   if (typeof virtualPath !== 'string') return null;
   const local = path.join(ctx.paths.root, path.normalize(virtualPath));
-  return local === ctx.paths.configFile ? 'config' : null;
+  if (local === ctx.paths.configFile) return { kind: 'config', local };
+  // The remote API's certificate and users, so that RAPI can run here after a failover.
+  if (local === ctx.paths.rapiCert || local === ctx.paths.rapiUsers) return { kind: 'rapi', local };
+  return null;
 }
 
 export const MEMBERSHIP = {
@@ -63,8 +69,15 @@ export const MEMBERSHIP = {
 
   upload_file_single: async (ctx, args) => {
     const [fileName, blob] = args;
-    if (uploadable(ctx, fileName) !== 'config') throw new RpcFail(`File '${String(fileName)}' is not allowed to be uploaded`);
-    await replaceConfig(ctx, decodeBlob(blob));
+    const file = uploadable(ctx, fileName);
+    if (!file) throw new RpcFail(`File '${String(fileName)}' is not allowed to be uploaded`);
+    if (file.kind === 'config') {
+      await replaceConfig(ctx, decodeBlob(blob));
+    } else {
+      // Secrets (a private key, passwords): 0600 whatever mode was asked.
+      fs.mkdirSync(path.dirname(file.local), { recursive: true, mode: 0o750 });
+      await writeFileAtomic(file.local, decodeBlob(blob), { mode: 0o600 });
+    }
     return null;
   },
 

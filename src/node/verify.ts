@@ -6,7 +6,8 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import { DEFAULT_NODED_PORT, PROTOCOL_VERSION, RELEASE_VERSION } from '../core/constants.ts';
+import { PROTOCOL_VERSION, RELEASE_VERSION } from '../core/constants.ts';
+import { nodedPort } from '../util/services.ts';
 import { replicaState } from './config-replica.ts';
 import { RpcFail, type NodeContext } from './context.ts';
 
@@ -160,7 +161,7 @@ export async function nodeVerify(ctx: NodeContext, args: unknown[]): Promise<unk
   const result: Record<string, unknown> = {};
   if (NV.FILELIST in what) result[NV.FILELIST] = fingerprintFiles(ctx, what[NV.FILELIST]);
   if (NV.CONFIG_REPLICA in what) result[NV.CONFIG_REPLICA] = replicaState(ctx);
-  const port = DEFAULT_NODED_PORT;
+  const port = nodedPort();
   const [netTest, masterIp] = await Promise.all([
     NV.NODENETTEST in what ? nodeNetTest(ctx, what[NV.NODENETTEST], port) : undefined,
     NV.MASTERIP in what ? masterIpTest(ctx, what[NV.MASTERIP], port) : undefined,

@@ -1,11 +1,16 @@
 // The master's node-RPC client: HTTP POST /<procedure> with a JSON list of arguments,
-// signed with the cluster key; reply [success, payload]. Parallel fan-out with one
-// result per node; offline nodes are skipped without a network call; every call has a
-// timeout, so a job never hangs on a dead node (spec/core.md §4.1).
+// signed with the cluster key; reply [success, payload]. Over TLS pinned to the cluster
+// certificate, or plain HTTP in a --no-ssl cluster (./transport.ts). Connections are
+// kept alive, so a call costs no TLS handshake once a node has been talked to. Parallel
+// fan-out with one result per node; offline nodes are skipped without a network call;
+// every call has a timeout, so a job never hangs on a dead node (spec/core.md §4.1).
 import http from 'node:http';
+import https from 'node:https';
 import zlib from 'node:zlib';
 import { RPC_CONNECT_TIMEOUT } from '../core/constants.ts';
 import { deriveNodeKey, signRequest } from './auth.ts';
+import { clusterTransport, pinnedIdentity, transportErrorMessage, type RpcTransport } from './transport.ts';
+import { nodePaths } from '../util/paths.ts';
 import { PROCEDURES, procedureTimeout, RPC_ENCODING_NONE, RPC_ENCODING_ZLIB_BASE64, type ProcedureName, type ProcedureSpec } from './procedures.ts';
 
 export interface RpcTarget {
@@ -22,14 +27,35 @@ export type RpcResult =
 /** Outbound RPC concurrency cap, as Ganeti 3.x. */
 const MAX_CONNECTIONS = 30;
 
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: MAX_CONNECTIONS, maxTotalSockets: MAX_CONNECTIONS };
+
 export class RpcClient {
-  private readonly agent = new http.Agent({ keepAlive: true, maxSockets: MAX_CONNECTIONS, maxTotalSockets: MAX_CONNECTIONS });
+  private agent: http.Agent | null = null;
+  private transportInUse: RpcTransport | null = null;
 
   private readonly clusterSecret: () => Uint8Array;
+  private readonly transport: () => RpcTransport;
   private readonly nodeKeys = new Map<string, Uint8Array>();
 
-  constructor(clusterSecret: () => Uint8Array) {
+  /**
+   * `transport` says how to reach the nodes; by default this node's cluster files
+   * (server.pem, or the --no-ssl marker), read at the first call.
+   */
+  constructor(clusterSecret: () => Uint8Array, transport: () => RpcTransport = () => clusterTransport(nodePaths())) {
     this.clusterSecret = clusterSecret;
+    this.transport = transport;
+  }
+
+  /** The transport and its connection pool, set up once. */
+  private connection(): { transport: RpcTransport; agent: http.Agent } {
+    if (!this.agent || !this.transportInUse) {
+      const transport = this.transport();
+      this.agent = transport.kind === 'plain'
+        ? new http.Agent(AGENT_OPTIONS)
+        : new https.Agent({ ...AGENT_OPTIONS, ca: transport.certPem, rejectUnauthorized: true, checkServerIdentity: pinnedIdentity(transport.fingerprint) });
+      this.transportInUse = transport;
+    }
+    return { transport: this.transportInUse, agent: this.agent };
   }
 
   private nodeKey(name: string): Uint8Array {
@@ -42,7 +68,8 @@ export class RpcClient {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.agent?.destroy();
+    this.agent = null;
   }
 
   async call(target: RpcTarget, proc: ProcedureName, args: unknown[]): Promise<RpcResult> {
@@ -57,6 +84,13 @@ export class RpcClient {
     } catch (err) {
       return { node: target.name, ok: false, error: `Cannot sign RPC request: ${(err as Error).message}` };
     }
+    let connection: { transport: RpcTransport; agent: http.Agent };
+    try {
+      connection = this.connection();
+    } catch (err) {
+      return { node: target.name, ok: false, error: `Cannot set up the node RPC: ${(err as Error).message}` };
+    }
+    const { transport, agent } = connection;
     const readTimeoutMs = procedureTimeout(proc, args) * 1000;
     return new Promise<RpcResult>((resolve) => {
       let done = false;
@@ -67,12 +101,12 @@ export class RpcClient {
         }
       };
       const fail = (msg: string) => finish({ node: target.name, ok: false, error: msg });
-      const req = http.request({
+      const req = (transport.kind === 'tls' ? https : http).request({
         host: target.address,
         port: target.port,
         method: 'POST',
         path,
-        agent: this.agent,
+        agent,
         headers: { 'content-type': 'application/json', 'content-length': String(body.length), ...headers },
       }, (res) => {
         const chunks: Buffer[] = [];
@@ -103,13 +137,17 @@ export class RpcClient {
           req.destroy();
           fail(`Connection to ${target.address}:${target.port} timed out after ${RPC_CONNECT_TIMEOUT}s`);
         }, RPC_CONNECT_TIMEOUT * 1000);
-        sock.once('connect', () => clearTimeout(connectTimer));
+        // Over TLS the handshake is part of connecting.
+        sock.once(transport.kind === 'tls' ? 'secureConnect' : 'connect', () => clearTimeout(connectTimer));
       });
       req.setTimeout(readTimeoutMs, () => {
         req.destroy();
         fail(`RPC call ${proc} to ${target.name} timed out after ${readTimeoutMs / 1000}s`);
       });
-      req.on('error', (e) => fail(`Error while contacting node ${target.name} (${target.address}:${target.port}): ${e.message}`));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        const why = transportErrorMessage(transport, e, target.name) ?? e.message;
+        fail(`Error while contacting node ${target.name} (${target.address}:${target.port}): ${why}`);
+      });
       req.on('close', () => clearTimeout(connectTimer));
       req.end(body);
     });

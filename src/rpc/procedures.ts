@@ -38,6 +38,7 @@ export const PROCEDURES = {
   node_deactivate_master_ip: { timeout: RPC_TMO.FAST },
   node_change_master_netmask: { timeout: RPC_TMO.FAST },
   copy_file: { timeout: RPC_TMO.NORMAL },
+  node_powercycle: { timeout: RPC_TMO.NORMAL, allowOffline: true },
   ...INSTANCE_PROCEDURES,
   ...OS_PROCEDURES,
 } satisfies Record<string, ProcedureSpec>;

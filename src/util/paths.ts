@@ -63,6 +63,14 @@ export function nodePaths(root: string = nodeEnv().root) {
     nodeKey: path.join(dataDir, 'node-key'),
     /** A node in no cluster: the one-time token that lets a master join it (0600). */
     joinToken: path.join(dataDir, 'join-token'),
+    /** The cluster certificate and its key (0600, upstream's NODED_CERT_FILE): every noded serves it, the master pins it. */
+    serverCert: path.join(dataDir, 'server.pem'),
+    /** The remote API's key and certificate (0600, upstream's RAPI_CERT_FILE): made at init, shipped to the master candidates. */
+    rapiCert: path.join(dataDir, 'rapi.pem'),
+    /** The remote API's users and their rights (0600, upstream's RAPI_USERS_FILE). */
+    rapiUsers: path.join(dataDir, 'rapi', 'users'),
+    /** Present in a cluster made with `gnt-cluster init --no-ssl`: its node RPC is plain HTTP. */
+    rpcNoSsl: path.join(dataDir, 'rpc-no-ssl'),
     queueDir,
     queueSerial: path.join(queueDir, 'serial'),
     queueVersion: path.join(queueDir, 'version'),
@@ -77,6 +85,8 @@ export function nodePaths(root: string = nodeEnv().root) {
     ssconfFile: (key: string) => path.join(dataDir, `ssconf_${key}`),
     /** noded's listening address and port, written at start so local tools can find it. */
     nodedAddressFile: path.join(runDir, 'noded.address'),
+    /** The mlockall addon, written out of the executable at noded's start (process.dlopen needs a file). */
+    mlockAddon: path.join(runDir, 'ganeti-mlock.node'),
   };
 }
 export type NodePaths = ReturnType<typeof nodePaths>;

@@ -6,6 +6,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import type { LuxiClient } from '../../src/luxi/client.ts';
+import { RpcClient } from '../../src/rpc/client.ts';
+import { loadKey } from '../../src/rpc/auth.ts';
+import { clusterTransport } from '../../src/rpc/transport.ts';
+import { nodePaths } from '../../src/util/paths.ts';
 
 export const BIN = process.env.GANETI_BIN ?? path.resolve('dist/ganeti');
 
@@ -45,6 +49,15 @@ export class VirtualNode {
     return path.join(this.root, rel);
   }
 
+  /**
+   * A node-RPC client as this node's master would make it: its cluster key, and TLS
+   * pinned to its cluster certificate (or plain HTTP in a --no-ssl cluster).
+   */
+  rpcClient(): RpcClient {
+    const paths = nodePaths(this.root);
+    return new RpcClient(() => loadKey(paths.clusterKey, 'cluster key'), () => clusterTransport(paths));
+  }
+
   /** Run a role (e.g. "gnt-job", ["list"]) through its symlink. */
   run(role: string, args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): RunResult {
     const r = spawnSync(path.join(this.bin, role), args, { env: { ...this.env, ...opts.env }, input: opts.input ?? '', encoding: 'utf8', timeout: 120_000 });
@@ -78,7 +91,7 @@ export class VirtualNode {
 
   /** Stop the node's daemons (SIGKILL: tests must not depend on a clean stop). */
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {
-    for (const d of ['ganeti-masterd', 'ganeti-noded']) {
+    for (const d of ['ganeti-rapi', 'ganeti-masterd', 'ganeti-noded']) {
       const pid = this.pid(d);
       if (pid) {
         try {
@@ -119,9 +132,9 @@ export class TestCluster {
    * A new node joined to the cluster as an operator does it: start its noded, read its
    * one-time token with `ganeti join-token`, run `gnt-node add` on the master.
    */
-  join(master: VirtualNode, name: string, extraArgs: string[] = []): VirtualNode {
+  join(master: VirtualNode, name: string, extraArgs: string[] = [], nodedArgs: string[] = []): VirtualNode {
     const n = this.addNode(name);
-    const start = n.run('ganeti-noded', ['-b', n.ip]);
+    const start = n.run('ganeti-noded', ['-b', n.ip, ...nodedArgs]);
     if (start.code !== 0) throw new Error(`ganeti-noded on ${name} failed (${start.code}): ${start.stderr}`);
     const token = n.runMain(['join-token']);
     if (token.code !== 0) throw new Error(`ganeti join-token on ${name} failed: ${token.stderr}`);

@@ -3,6 +3,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
 import { jobEnd, TestCluster, type VirtualNode } from './cluster.ts';
 import { LuxiClient } from '../../src/luxi/client.ts';
@@ -152,10 +153,17 @@ test('bad LUXI input gets Ganeti-style error replies and never crashes the maste
 
 test('unauthenticated, forged and replayed node RPC requests are refused and logged', async () => {
   const { signRequest, generateClusterSecret, loadKey } = await import('../../src/rpc/auth.ts');
-  const post = async (path: string, headers: Record<string, string>, body = '[]') => {
-    const r = await fetch(`http://${node.ip}:1811${path}`, { method: 'POST', headers, body });
-    return [r.status, await r.text()];
-  };
+  // Over TLS, trusting the cluster certificate as the master does.
+  const ca = fs.readFileSync(node.file('var/lib/ganeti/server.pem'), 'utf8');
+  const post = (path: string, headers: Record<string, string>, body = '[]') => new Promise<[number | undefined, string]>((resolve, reject) => {
+    const req = https.request({ host: node.ip, port: 1811, method: 'POST', path, headers, ca, checkServerIdentity: () => undefined }, (res) => {
+      let text = '';
+      res.on('data', (d: Buffer) => { text += d; });
+      res.on('end', () => resolve([res.statusCode, text]));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
   assert.deepEqual(await post('/version', {}), [401, '"Unauthorized: unsigned request"']);
   const forged = signRequest(generateClusterSecret(), 'node1', '/version', Buffer.from('[]'));
   assert.deepEqual(await post('/version', forged), [401, '"Unauthorized: bad signature"']);

@@ -3,14 +3,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import {
-  CONFIG_VERSION, DEFAULT_NODED_PORT, EXPORT_VERSION, OS_API_VERSION, PROTOCOL_VERSION, RELEASE_VERSION, VCS_VERSION,
+  CONFIG_VERSION, EXPORT_VERSION, OS_API_VERSION, PROTOCOL_VERSION, RELEASE_VERSION, VCS_VERSION,
 } from '../../core/constants.ts';
 import { ConfigurationError, ECODE, OpPrereqError, ParameterError } from '../../core/errors.ts';
 import type { QueryResponse } from '../../core/query.ts';
 import { readSsconf } from '../../core/ssconf.ts';
 import { nodeEnv, nodePaths } from '../../util/paths.ts';
+import { nodedPort } from '../../util/services.ts';
 import { loadKey } from '../../rpc/auth.ts';
 import { RpcClient, type RpcTarget } from '../../rpc/client.ts';
+import { clusterTransport, type RpcTransport } from '../../rpc/transport.ts';
 import { RPC_ENCODING_NONE, RPC_ENCODING_ZLIB_BASE64 } from '../../rpc/procedures.ts';
 import {
   BES_PARAMETER_COMPAT, DISK_DT_TYPES, forceDictType, HVS_PARAMETER_TYPES, ISPECS_PARAMETER_TYPES, ISPECS_PARAMETERS,
@@ -80,11 +82,12 @@ const init: Command = {
     { flags: ['--shared-file-storage-dir'], dest: 'shared_file_storage_dir', type: 'string', metavar: 'DIR', help: 'Specify the default directory (cluster-wide) for storing the shared file-based disks' },
     { flags: ['--no-ssh-init'], dest: 'no_ssh_init', help: 'Accepted for compatibility: no SSH set-up is ever done' },
     { flags: ['--no-etc-hosts'], dest: 'no_etc_hosts', help: 'Accepted for compatibility: /etc/hosts is never modified' },
+    { flags: ['--no-ssl'], dest: 'no_ssl', help: "The node RPC of this cluster is plain HTTP, not TLS (debugging only; a new node's ganeti-noded must run with --no-ssl to join)" },
   ],
   async run(ctx) {
     const { buildInitialConfig, writeClusterFiles } = await import('../../master/bootstrap.ts');
     const { removeClusterFiles } = await import('../../util/cluster-files.ts');
-    const { startDaemon, stopDaemon } = await import('../../daemons/control.ts');
+    const { daemonRunning, startDaemon, stopDaemon } = await import('../../daemons/control.ts');
     const env = nodeEnv();
     const paths = nodePaths(env.root);
     const o = ctx.opts;
@@ -104,17 +107,24 @@ const init: Command = {
       sharedFileStorageDir: o.shared_file_storage_dir ?? undefined,
       vgName: o.vg_name ?? undefined,
     });
-    writeClusterFiles(paths, data);
+    writeClusterFiles(paths, data, { ssl: !o.no_ssl });
+    // A noded already running (started by systemd after `ganeti install`) is kept: it
+    // serves the new cluster certificate within seconds (src/node/tls.ts).
+    const nodedWasRunning = daemonRunning(paths, 'ganeti-noded');
     const undo = async (why: string) => {
+      await stopDaemon(paths, 'ganeti-rapi');
       await stopDaemon(paths, 'ganeti-masterd');
-      await stopDaemon(paths, 'ganeti-noded');
+      if (!nodedWasRunning) await stopDaemon(paths, 'ganeti-noded');
       removeClusterFiles(paths);
       exitWith(`Cluster initialisation failed, nothing was kept: ${why}`);
     };
-    for (const role of ['noded', 'masterd'] as const) {
+    for (const role of nodedWasRunning ? ['masterd'] as const : ['noded', 'masterd'] as const) {
       const r = await startDaemon(role);
       if (r.code !== 0) await undo(r.stderr.trim() || `${role} exited with code ${r.code}`);
     }
+    // The remote API runs with the master daemon; the cluster works without it, so its failure only warns.
+    const rapi = await startDaemon('rapi');
+    if (rapi.code !== 0) process.stderr.write(`Warning: could not start ganeti-rapi: ${rapi.stderr.trim() || `exit code ${rapi.code}`}\n`);
     try {
       await submitAndWait({ ...ctx, opts: { ...ctx.opts, submit_only: false, print_jobid: false } }, [{ OP_ID: 'OP_CLUSTER_POST_INIT' }]);
     } catch (err) {
@@ -139,6 +149,7 @@ const destroy: Command = {
     const paths = nodePaths();
     await submitAndWait(ctx, [{ OP_ID: 'OP_CLUSTER_DESTROY' }]);
     (await ctx.client()).close();
+    await stopDaemon(paths, 'ganeti-rapi');
     await stopDaemon(paths, 'ganeti-masterd');
     await stopDaemon(paths, 'ganeti-noded');
     removeClusterFiles(paths);
@@ -524,7 +535,7 @@ async function onlineNodes(ctx: CommandContext, opts: { filterMaster: boolean })
   return rows.filter((r) => !r.offline);
 }
 
-/** The RPC client of the master's operator: signs with the cluster key (root only). */
+/** The RPC client of the master's operator: signs with the cluster key, pins the cluster certificate (root only). */
 function operatorRpc(): RpcClient {
   const file = nodePaths().clusterKey;
   let key: Uint8Array;
@@ -535,10 +546,16 @@ function operatorRpc(): RpcClient {
     const why = e.code === 'EACCES' ? 'permission denied (run this command as root)' : e.code === 'ENOENT' ? 'not found (run this command on the master node)' : e.message;
     exitWith(`Cannot read the cluster key ${file}: ${why}`);
   }
-  return new RpcClient(() => key);
+  let transport: RpcTransport;
+  try {
+    transport = clusterTransport(nodePaths());
+  } catch (err) {
+    return exitWith((err as Error).message);
+  }
+  return new RpcClient(() => key, () => transport);
 }
 
-const target = (r: NodeRow): RpcTarget => ({ name: r.name, address: r.pip, port: DEFAULT_NODED_PORT });
+const target = (r: NodeRow): RpcTarget => ({ name: r.name, address: r.pip, port: nodedPort() });
 
 const command: Command = {
   name: 'command',

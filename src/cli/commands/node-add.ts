@@ -3,15 +3,20 @@
 // Upstream's client sets the node up over ssh before it submits the job; here the
 // client, running as root on the master (it reads the cluster key), gives the node its
 // key with the one-time join token the operator read on that node (`ganeti
-// join-token`). A node that still has its key (a re-add) needs no token.
+// join-token`). A node that still has its key (a re-add) needs no token. The join
+// brings the node the cluster certificate too (src/rpc/join.ts).
+import fs from 'node:fs';
 import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
-import { DEFAULT_NODED_PORT, PROTOCOL_VERSION } from '../../core/constants.ts';
+import { PROTOCOL_VERSION } from '../../core/constants.ts';
 import { ECODE, OpPrereqError } from '../../core/errors.ts';
 import { deriveNodeKey, loadKey } from '../../rpc/auth.ts';
 import { RpcClient } from '../../rpc/client.ts';
 import { JOIN_PATH, makeJoinRequest, validJoinToken } from '../../rpc/join.ts';
+import { clusterTransport, type RpcTransport } from '../../rpc/transport.ts';
 import { nodePaths } from '../../util/paths.ts';
+import { nodedPort } from '../../util/services.ts';
 import { resolveHost } from '../../util/resolve.ts';
 import { exitWith, type Command, type CommandContext } from '../framework.ts';
 import { JOB_OPTIONS, submitAndWait } from '../jobs.ts';
@@ -24,15 +29,23 @@ const yesNo = (what: string, v: unknown): boolean | undefined => {
   return exitWith(`Invalid value for ${what}: '${String(v)}' (expected yes or no)`);
 };
 
-/** POST the join request to the node's noded; resolves with its answer or why it failed. */
-function sendJoin(address: string, port: number, body: Buffer, headers: Record<string, string>): Promise<{ status: number; text: string }> {
+/**
+ * POST the join request to the node's noded; resolves with its answer or why it failed.
+ * Over TLS the node's certificate is not checked: until it joins, a node serves one of
+ * its own; the request is authenticated by the token and its secrets are sealed.
+ */
+function sendJoin(transport: RpcTransport, address: string, port: number, body: Buffer, headers: Record<string, string>): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: address, port, method: 'POST', path: JOIN_PATH, headers: { 'content-type': 'application/json', 'content-length': String(body.length), ...headers } }, (res) => {
+    const options = { host: address, port, method: 'POST', path: JOIN_PATH, headers: { 'content-type': 'application/json', 'content-length': String(body.length), ...headers } };
+    const onResponse = (res: http.IncomingMessage) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
       res.on('error', reject);
-    });
+    };
+    const req = transport.kind === 'tls'
+      ? https.request({ ...options, rejectUnauthorized: false }, onResponse)
+      : http.request(options, onResponse);
     req.setTimeout(30_000, () => req.destroy(new Error('timed out after 30s')));
     req.on('error', reject);
     req.end(body);
@@ -48,9 +61,16 @@ async function joinNode(ctx: CommandContext, name: string, address: string, toke
   } catch (err) {
     return exitWith(`Cannot read the cluster key (run gnt-node add as root on the master): ${(err as Error).message}`);
   }
-  const rpc = new RpcClient(() => secret);
+  let transport: RpcTransport;
   try {
-    const r = await rpc.call({ name, address, port: DEFAULT_NODED_PORT }, 'version', []);
+    transport = clusterTransport(paths);
+  } catch (err) {
+    return exitWith(`${(err as Error).message} (run gnt-node add as root on the master)`);
+  }
+  const port = nodedPort();
+  const rpc = new RpcClient(() => secret, () => transport);
+  try {
+    const r = await rpc.call({ name, address, port }, 'version', []);
     if (r.ok) {
       if (r.payload !== PROTOCOL_VERSION) exitWith(`Node ${name} speaks protocol version ${String(r.payload)}, the master ${PROTOCOL_VERSION}`);
       return; // it already holds its key (re-add)
@@ -64,12 +84,16 @@ async function joinNode(ctx: CommandContext, name: string, address: string, toke
   }
   if (!validJoinToken(token!)) exitWith('The join token is malformed (expected the 43 characters "ganeti join-token" prints)');
   const cluster = (await (await ctx.client()).call('QueryConfigValues', [['cluster_name']]) as string[])[0];
-  const { body, headers } = makeJoinRequest(token!, name, cluster, deriveNodeKey(secret, name));
+  const serverPem = transport.kind === 'tls' ? fs.readFileSync(paths.serverCert, 'utf8') : null;
+  const { body, headers } = makeJoinRequest(token!, name, cluster, deriveNodeKey(secret, name), serverPem);
   let answer: { status: number; text: string };
   try {
-    answer = await sendJoin(address, DEFAULT_NODED_PORT, body, headers);
+    answer = await sendJoin(transport, address, port, body, headers);
   } catch (err) {
-    return exitWith(`Cannot contact the node daemon of ${name} at ${address}:${DEFAULT_NODED_PORT}: ${(err as Error).message}`);
+    const e = err as NodeJS.ErrnoException;
+    const hint = transport.kind === 'tls' && /wrong version number|packet length too long/i.test(e.message)
+      ? ' (the node does not answer with TLS: is its ganeti-noded running with --no-ssl? this cluster uses TLS)' : '';
+    return exitWith(`Cannot contact the node daemon of ${name} at ${address}:${port}: ${e.message}${hint}`);
   }
   if (answer.status !== 200) {
     let msg = answer.text;

@@ -1,5 +1,5 @@
 // gnt-node: node administration (Ganeti 3.0's list, list-fields, info, modify, remove,
-// the tag commands and add). The commands that move instances or query storage
+// powercycle, the tag commands and add). The commands that move instances or query storage
 // (migrate, evacuate, failover, list-storage, volumes, ...) come with instances.
 import { RS_NORMAL } from '../../core/constants.ts';
 import { ParameterError } from '../../core/errors.ts';
@@ -14,6 +14,7 @@ import { pyStr } from '../../core/pyrepr.ts';
 import { tagCommands } from './tags.ts';
 import { parseIdentKeyVal, parseKeyVal } from '../keyvalue.ts';
 import { add } from './node-add.ts';
+import { askUser } from '../confirm.ts';
 
 export const LIST_DEFAULT_FIELDS = ['name', 'dtotal', 'dfree', 'mtotal', 'mnode', 'mfree', 'pinst_cnt', 'sinst_cnt'];
 
@@ -206,4 +207,26 @@ const remove: Command = {
   },
 };
 
-export const main = toolMain('gnt-node', [add, info, list, listFields, modify, remove, ...tagCommands('node')]);
+/** Upstream answers 2 when the operator declines the powercycle. */
+const POWERCYCLE_DECLINED = 2;
+
+const powercycle: Command = {
+  name: 'powercycle',
+  usage: '<node-name>',
+  description: 'Tries to forcefully powercycle a node',
+  args: { min: 1, max: 1 },
+  options: [
+    { flags: ['-f', '--force'], dest: 'force', help: 'Force the operation' },
+    { flags: ['--yes'], dest: 'confirm', help: 'Do not require confirmation' },
+    ...JOB_OPTIONS,
+  ],
+  async run(ctx: CommandContext) {
+    const node = ctx.args[0];
+    if (!ctx.opts.confirm && !(await askUser(`Are you sure you want to hard powercycle node ${node}?`))) return POWERCYCLE_DECLINED;
+    const [result] = await submitAndWait(ctx, [{ OP_ID: 'OP_NODE_POWERCYCLE', node_name: node, force: Boolean(ctx.opts.force) }]);
+    if (result) ctx.err(`${String(result)}\n`);
+    return 0;
+  },
+};
+
+export const main = toolMain('gnt-node', [add, info, list, listFields, modify, powercycle, remove, ...tagCommands('node')]);

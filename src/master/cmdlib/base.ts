@@ -6,7 +6,7 @@ import { ECODE, OpPrereqError } from '../../core/errors.ts';
 import type { OpInput } from '../../core/opcodes.ts';
 import type { Logger } from '../../util/log.ts';
 import type { RpcClient, RpcResult, RpcTarget } from '../../rpc/client.ts';
-import { DEFAULT_NODED_PORT } from '../../core/constants.ts';
+import { nodedPort } from '../../util/services.ts';
 import type { ConfigStore } from '../config/store.ts';
 import type { NodeObject } from '../config/model.ts';
 import type { Level } from '../locking/manager.ts';
@@ -79,9 +79,9 @@ export interface LogicalUnit {
 
 export type LUFactory = (op: OpInput, ctx: LUContext) => LogicalUnit;
 
-/** Where a node's noded listens: its primary IP on the cluster's noded port. */
+/** Where a node's noded listens: its primary IP on the cluster's noded port (/etc/services, else 1811). */
 export function rpcTarget(node: NodeObject): RpcTarget {
-  const port = Number((node.ndparams as Record<string, unknown>)?.noded_port ?? DEFAULT_NODED_PORT);
+  const port = Number((node.ndparams as Record<string, unknown>)?.noded_port ?? nodedPort());
   return { name: node.name, address: node.primary_ip, port, offline: node.offline };
 }
 

@@ -4,7 +4,8 @@ import net from 'node:net';
 import dns from 'node:dns/promises';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DEFAULT_NODED_PORT, DISK_TEMPLATES, HYPERVISORS } from '../../core/constants.ts';
+import { DISK_TEMPLATES, HYPERVISORS } from '../../core/constants.ts';
+import { nodedPort } from '../../util/services.ts';
 import {
   ConfigurationError, ECODE, HypervisorError, OpPrereqError, ResolverError,
 } from '../../core/errors.ts';
@@ -639,7 +640,7 @@ export function clusterRename(op: OpInput, ctx: LUContext): LogicalUnit {
       if (newName === c.cluster_name && newIp === c.master_ip) {
         throw new OpPrereqError('Neither the name nor the IP address of the cluster has changed', ECODE.INVAL);
       }
-      if (newIp !== c.master_ip && await tcpPing(newIp, DEFAULT_NODED_PORT)) {
+      if (newIp !== c.master_ip && await tcpPing(newIp, nodedPort())) {
         throw new OpPrereqError(`The given cluster IP address (${newIp}) is reachable on the network`, ECODE.NOTUNIQUE);
       }
       op.name = newName;

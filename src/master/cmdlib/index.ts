@@ -2,7 +2,7 @@
 import type { LUFactory } from './base.ts';
 import { clusterDestroy, clusterPostInit, clusterRedistConf, clusterRename, clusterSetParams } from './cluster.ts';
 import { groupAdd, groupAssignNodes, groupRemove, groupRename, groupSetParams } from './group.ts';
-import { nodeAdd, nodeRemove, nodeSetParams } from './node.ts';
+import { nodeAdd, nodePowercycle, nodeRemove, nodeSetParams } from './node.ts';
 import { tagsDel, tagsGet, tagsSearch, tagsSet } from './tags.ts';
 import { testDelay } from './test.ts';
 import { INSTANCE_LUS } from './instance.ts';
@@ -22,6 +22,7 @@ export const LOGICAL_UNITS: Readonly<Record<string, LUFactory>> = {
   OP_NODE_ADD: nodeAdd,
   OP_NODE_REMOVE: nodeRemove,
   OP_NODE_SET_PARAMS: nodeSetParams,
+  OP_NODE_POWERCYCLE: nodePowercycle,
   OP_GROUP_ADD: groupAdd,
   OP_GROUP_SET_PARAMS: groupSetParams,
   OP_GROUP_REMOVE: groupRemove,

@@ -4,14 +4,15 @@
 // checks that the node answers with the cluster's key and the right protocol version.
 import crypto from 'node:crypto';
 import net from 'node:net';
-import { DEFAULT_NODED_PORT, PROTOCOL_VERSION } from '../../core/constants.ts';
+import { PROTOCOL_VERSION } from '../../core/constants.ts';
+import { nodedPort } from '../../util/services.ts';
 import { ECODE, OpExecError, OpPrereqError } from '../../core/errors.ts';
 import type { OpInput } from '../../core/opcodes.ts';
 import { resolveHost } from '../../util/resolve.ts';
 import type { NodeObject } from '../config/model.ts';
 import { decideSelfPromotion, nodesToPromote, poolStats } from './candidates.ts';
 import { forceDictType, NDS_PARAMETER_TYPES } from '../../core/params.ts';
-import { expandNode, logInfo, rpcTarget, type HookSpec, type LogicalUnit, type LUContext } from './base.ts';
+import { expandNode, logInfo, raiseOnFailure, rpcTarget, type HookSpec, type LogicalUnit, type LUContext } from './base.ts';
 
 const py = (b: unknown) => (b ? 'True' : 'False');
 
@@ -98,7 +99,7 @@ export function nodeAdd(op: OpInput, ctx: LUContext): LogicalUnit {
       const masterCapable = (op.master_capable as boolean | undefined) ?? existing?.master_capable ?? true;
       becomesCandidate = masterCapable && decideSelfPromotion(data, existing ? [existing.uuid] : []);
       // The node must answer with the cluster's key (it joined in gnt-node add) and speak our protocol.
-      const r = await ctx.rpc.call({ name, address: primaryIp, port: DEFAULT_NODED_PORT }, 'version', []);
+      const r = await ctx.rpc.call({ name, address: primaryIp, port: nodedPort() }, 'version', []);
       if (!r.ok) throw new OpPrereqError(`Can't get version information from node ${name}: ${r.error}`, ECODE.ENVIRON);
       if (r.payload !== PROTOCOL_VERSION) throw new OpExecError(`Version mismatch master version ${PROTOCOL_VERSION}, node version ${String(r.payload)}`);
     },
@@ -355,6 +356,32 @@ export function nodeSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
       }
       await seedPromoted(ctx, promoted);
       return result;
+    },
+  };
+}
+
+/**
+ * OP_NODE_POWERCYCLE: a hard reboot of a node, through its noded (offline nodes too),
+ * with the cluster's default hypervisor. The master only with force. A last resort, as
+ * upstream: it takes no lock, so no job can hold it up.
+ */
+export function nodePowercycle(op: OpInput, ctx: LUContext): LogicalUnit {
+  let node: NodeObject;
+  return {
+    checkArguments() {
+      node = expandNode(ctx, (op.node_uuid as string | undefined) ?? (op.node_name as string));
+      op.node_uuid = node.uuid;
+      op.node_name = node.name;
+      if (node.uuid === ctx.config.cluster.master_node && !op.force) {
+        throw new OpPrereqError('The node is the master and the force parameter was not set', ECODE.INVAL);
+      }
+    },
+    locks: () => ({ bglShared: true, levels: {} }),
+    async exec() {
+      const cluster = ctx.config.cluster;
+      const hypervisor = cluster.enabled_hypervisors[0];
+      const r = await ctx.rpc.call(rpcTarget(node), 'node_powercycle', [hypervisor, cluster.hvparams[hypervisor] ?? {}]);
+      return raiseOnFailure(r, 'Failed to schedule the reboot', OpExecError);
     },
   };
 }

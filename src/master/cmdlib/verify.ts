@@ -164,6 +164,39 @@ export function verifyConfigData(data: ConfigData): string[] {
   return result;
 }
 
+// --- Certificates (upstream's _VerifyCertificate, utils.VerifyX509Certificate) --------
+
+/** Days before expiry when verify warns, and when it reports an error (upstream's constants). */
+export const SSL_CERT_EXPIRATION_WARN = 30;
+export const SSL_CERT_EXPIRATION_ERROR = 7;
+
+const utcStamp = (d: Date) => `${d.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+
+/** [ERROR|WARNING|null, message] for one certificate file, in upstream's words. */
+export function verifyCertificateFile(file: string, now = new Date()): ['ERROR' | 'WARNING' | null, string | null] {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch (err) {
+    return ['ERROR', `Failed to read certificate file: ${(err as Error).message}`];
+  }
+  let cert: crypto.X509Certificate;
+  try {
+    cert = new crypto.X509Certificate(text);
+  } catch (err) {
+    return ['ERROR', `Failed to load certificate: ${(err as Error).message}`];
+  }
+  const notBefore = new Date(cert.validFrom);
+  const notAfter = new Date(cert.validTo);
+  const says = (msg: string) => `While verifying ${file}: ${msg}`;
+  if (notAfter < now) return ['ERROR', says(`Certificate is expired (valid from ${utcStamp(notBefore)} to ${utcStamp(notAfter)})`)];
+  if (notBefore > now) return ['WARNING', says(`Certificate not yet valid (valid from ${utcStamp(notBefore)})`)];
+  const days = Math.floor((notAfter.getTime() - now.getTime()) / 86_400_000);
+  if (days <= SSL_CERT_EXPIRATION_ERROR) return ['ERROR', says(`Certificate expires in about ${days} days`)];
+  if (days <= SSL_CERT_EXPIRATION_WARN) return ['WARNING', says(`Certificate expires in about ${days} days`)];
+  return [null, null];
+}
+
 // --- File consistency (upstream's _VerifyFiles) ----------------------------------------
 
 export interface FileMap {
@@ -332,7 +365,8 @@ export function clusterVerifyConfig(op: OpInput, ctx: LUContext): LogicalUnit {
       ctx.feedback('* Verifying cluster config');
       log.errorList(CV.ECLUSTERCFG, null, verifyConfigData(data));
 
-      // Our cluster credential is the shared secret (no X509 certificates): the master must be able to read it.
+      // The cluster's credentials: the shared secret (the master must be able to read it)
+      // and, unless the cluster is --no-ssl, the node RPC's certificate (upstream's check).
       ctx.feedback('* Verifying cluster certificate files');
       const keyFile = ctx.master.paths.clusterKey;
       let keyError: string | null = null;
@@ -342,6 +376,10 @@ export function clusterVerifyConfig(op: OpInput, ctx: LUContext): LogicalUnit {
         keyError = `While verifying ${keyFile}: ${(err as Error).message}`;
       }
       log.errorIf(keyError, CV.ECLUSTERCERT, null, pyStr(keyError));
+      if (!fs.existsSync(ctx.master.paths.rpcNoSsl)) {
+        const [certErrorType, certMessage] = verifyCertificateFile(ctx.master.paths.serverCert);
+        log.errorIf(certErrorType, CV.ECLUSTERCERT, null, pyStr(certMessage), certErrorType ?? 'ERROR');
+      }
 
       // Hypervisor parameter syntax: the fake hypervisor has none to check.
       ctx.feedback('* Verifying hypervisor parameters');
@@ -491,7 +529,9 @@ class VerifyGroup implements LogicalUnit {
     // Our analogue of upstream's certificate files: the cluster secret, which only the
     // master and its candidates may hold (a copy elsewhere is reported).
     const clusterKey = virtualPath(root, ctx.master.paths.clusterKey);
-    const filemap: FileMap = { all: ssconfFiles, opt: [], mc: [configFile, clusterKey] };
+    // Every node holds the same cluster certificate (or the --no-ssl marker), as upstream's server.pem.
+    const transportFile = virtualPath(root, fs.existsSync(ctx.master.paths.rpcNoSsl) ? ctx.master.paths.rpcNoSsl : ctx.master.paths.serverCert);
+    const filemap: FileMap = { all: [...ssconfFiles, transportFile], opt: [], mc: [configFile, clusterKey] };
     const fileList = [...filemap.all, ...filemap.mc];
     const onlineMcs = niceSort(nodes.filter((n) => n.master_candidate && !n.offline).map((n) => n.name));
     const onlineNodes = nodes.filter((n) => !n.offline).map((n) => [n.name, n.primary_ip, n.secondary_ip, rpcTarget(n).port]);

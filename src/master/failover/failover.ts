@@ -16,6 +16,7 @@ import { DurableConfig, loadConfig, serializeConfig } from '../../core/config-jo
 import { readSsconf } from '../../core/ssconf.ts';
 import { loadKey } from '../../rpc/auth.ts';
 import { encodeBlob, RpcClient, type RpcResult } from '../../rpc/client.ts';
+import { clusterTransport, type RpcTransport } from '../../rpc/transport.ts';
 import { startDaemon } from '../../daemons/control.ts';
 import type { NodePaths } from '../../util/paths.ts';
 import { nowFloat, type ConfigData } from '../config/model.ts';
@@ -86,7 +87,13 @@ export async function masterFailover(paths: NodePaths, self: string, opts: Failo
   } catch (err) {
     throw new OpPrereqError(`This candidate has no cluster key: ${(err as Error).message}`, ECODE.STATE);
   }
-  const rpc = new RpcClient(() => secret);
+  let transport: RpcTransport;
+  try {
+    transport = clusterTransport(paths);
+  } catch (err) {
+    throw new OpPrereqError(`This candidate cannot talk to the nodes: ${(err as Error).message}`, ECODE.STATE);
+  }
+  const rpc = new RpcClient(() => secret, () => transport);
   try {
     if (!opts.noVoting) await checkVotes(rpc, data, self, oldMaster, opts.ignoreOfflineNodes);
     let rc = 0;
@@ -135,6 +142,10 @@ export async function masterFailover(paths: NodePaths, self: string, opts: Failo
     if (started.code !== 0) {
       opts.say(`Could not start the master daemon: ${started.stderr.trim()}`);
       rc = 1;
+    } else {
+      // The remote API follows the master (the old master's was stopped with its masterd).
+      const rapi = await startDaemon('rapi');
+      if (rapi.code !== 0) opts.say(`Warning: could not start the remote API daemon: ${rapi.stderr.trim() || `exit code ${rapi.code}`}`);
     }
     return rc;
   } finally {

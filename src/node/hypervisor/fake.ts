@@ -8,7 +8,9 @@
 // to "shutdown" (setFakeGuestState) is the guest shutting itself down, which the master
 // shows as USER_down. As upstream: start fails if the instance runs, stop fails if it
 // does not, a soft reboot does nothing, and the memory the instances hold is taken off
-// the node's free memory.
+// the node's free memory. A node powercycle reboots nothing (upstream's fake reboots
+// the machine): it is recorded as one JSON line {"time", "hvparams"} in
+// <dir>/.powercycle (no instance name starts with a dot), and the instances stay.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -174,6 +176,21 @@ export class FakeHypervisor implements Hypervisor {
   async verify(): Promise<string | null> {
     return fs.existsSync(this.dir) ? null : `The required directory '${this.dir}' does not exist`;
   }
+
+  async powercycle(hvparams: Record<string, unknown> = {}): Promise<void> {
+    const fh = await fsp.open(powercycleRecord(this.dir), 'a', 0o644);
+    try {
+      await fh.appendFile(`${JSON.stringify({ time: Date.now() / 1000, hvparams })}\n`);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+/** Where the fake hypervisor records the powercycles it did not do. */
+export function powercycleRecord(dir: string): string {
+  return path.join(dir, '.powercycle');
 }
 
 /** Make a fake guest shut itself down (USER_down) or run again, as a test or a demo would. */

@@ -2,6 +2,7 @@
 // them: /proc/meminfo (free = MemFree + Buffers + Cached, the node's own use = Active) and
 // /proc/cpuinfo (one "processor" line per logical CPU).
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { HypervisorError } from '../../core/errors.ts';
 import type { HvNodeInfo } from './types.ts';
 
@@ -31,4 +32,21 @@ export function linuxNodeInfo(meminfo = '/proc/meminfo', cpuinfo = '/proc/cpuinf
     cpu_nodes: 1,
     cpu_sockets: 1,
   };
+}
+
+/**
+ * Hard-reboot this machine, as upstream's LinuxPowercycle: the kernel's sysrq trigger
+ * ("b": reboot at once, without syncing or unmounting), else `reboot -n -f`. Returns
+ * (why it failed) only if neither rebooted.
+ */
+export function linuxPowercycle(trigger = '/proc/sysrq-trigger'): string {
+  let why: string;
+  try {
+    fs.writeFileSync(trigger, 'b');
+    why = `${trigger} accepted the request but the machine did not reboot`;
+  } catch (err) {
+    why = `cannot write ${trigger}: ${(err as Error).message}`;
+  }
+  const r = spawnSync('reboot', ['-n', '-f'], { encoding: 'utf8' });
+  return `${why}; reboot -n -f: ${r.error?.message ?? (r.stderr.trim() || `exit code ${r.status}`)}`;
 }

@@ -86,4 +86,6 @@ export interface Hypervisor {
   console(inst: HvInstance, node: unknown, group: unknown, hvparams: Record<string, unknown>, beparams: Record<string, unknown>): InstanceConsole;
   /** A problem description, or null when the hypervisor is usable. */
   verify(hvparams?: Record<string, unknown>): Promise<string | null>;
+  /** Hard-reboot the node now (node_powercycle, after its delay). */
+  powercycle(hvparams?: Record<string, unknown>): Promise<void>;
 }
