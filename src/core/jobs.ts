@@ -96,9 +96,28 @@ export function lastLogSerial(job: Job): number {
   return max;
 }
 
+/** Opcode parameters whose values are secret (upstream's ht.TSecret): never written anywhere. */
+const SECRET_PARAMS = ['osparams_secret'];
+
+/**
+ * An opcode's input as it may leave memory (job file, journal, replicas, queries): secret
+ * values replaced by "<redacted>", as upstream does. The running job keeps the real ones;
+ * a job re-queued after a master restart therefore runs without them, as upstream's.
+ */
+export function redactSecrets(input: Record<string, unknown>): Record<string, unknown> {
+  if (!SECRET_PARAMS.some((k) => input[k] && typeof input[k] === 'object' && Object.keys(input[k] as object).length > 0)) return input;
+  const out = { ...input };
+  for (const k of SECRET_PARAMS) {
+    const v = out[k];
+    if (v && typeof v === 'object') out[k] = Object.fromEntries(Object.keys(v).map((name) => [name, '<redacted>']));
+  }
+  return out;
+}
+
 /** The job file's bytes, as Ganeti writes them: sorted keys, one-space indent, final newline. */
 export function serializeJob(job: Job): string {
-  return `${JSON.stringify(sortKeys({ livelock: null, process_id: null, ...job }), null, 1)}\n`;
+  const ops = job.ops.map((op) => ({ ...op, input: redactSecrets(op.input) }));
+  return `${JSON.stringify(sortKeys({ livelock: null, process_id: null, ...job, ops }), null, 1)}\n`;
 }
 
 /** Parse a job file; throws on anything that is not a complete, well-formed job. */

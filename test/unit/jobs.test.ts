@@ -39,3 +39,13 @@ test('big reason timestamps survive a round trip byte for byte', () => {
   const text = '{"id": 1, "ops": [{"input": {"OP_ID": "OP_TEST_DELAY", "reason": [["a", "b", 1795465261534874368]]}, "status": "queued", "log": []}]}';
   assert.match(serializeJob(parseJob(text)), /1795465261534874368/);
 });
+
+test('secret OS parameters never leave memory: job files and queries get "<redacted>"', () => {
+  const input = { OP_ID: 'OP_INSTANCE_REINSTALL', instance_name: 'web1', osparams_secret: { password: 'hunter2' }, osparams_private: { key: 'kept' } };
+  const j = newJob(8, [input], [1795466845, 206459]);
+  const text = serializeJob(j);
+  assert.doesNotMatch(text, /hunter2/);
+  assert.deepEqual(parseJob(text).ops[0].input.osparams_secret, { password: '<redacted>' });
+  assert.deepEqual(parseJob(text).ops[0].input.osparams_private, { key: 'kept' });
+  assert.equal((j.ops[0].input.osparams_secret as Record<string, string>).password, 'hunter2', 'the running job keeps the value');
+});

@@ -1,6 +1,6 @@
 // The `job` query resource (spec/surface.md §2.6): what `gnt-job list`, QueryJobs,
 // WaitForJobChange and RAPI read from a job.
-import { jobPriority, jobStatus, type Job } from '../../core/jobs.ts';
+import { jobPriority, jobStatus, redactSecrets, type Job } from '../../core/jobs.ts';
 import { opSummary } from '../../core/opcodes.ts';
 import type { Field, FieldKind } from '../../core/query.ts';
 
@@ -21,7 +21,7 @@ export const JOB_FIELDS: ReadonlyMap<string, Field<JobView>> = new Map([
   f('oplog', 'OpCode_log', 'other', 'List of opcode output logs', (v) => v.job.ops.map((o) => o.log)),
   f('oppriority', 'OpCode_prio', 'other', 'List of opcode priorities', (v) => v.job.ops.map((o) => o.priority)),
   f('opresult', 'OpCode_result', 'other', 'List of opcodes results', (v) => v.job.ops.map((o) => o.result)),
-  f('ops', 'OpCodes', 'other', 'List of all opcodes', (v) => v.job.ops.map((o) => o.input)),
+  f('ops', 'OpCodes', 'other', 'List of all opcodes', (v) => v.job.ops.map((o) => redactSecrets(o.input))),
   f('opstart', 'OpCode_start', 'other', 'List of opcode start timestamps (before acquiring locks)', (v) => v.job.ops.map((o) => o.start_timestamp)),
   f('opstatus', 'OpCode_status', 'other', 'List of opcodes status', (v) => v.job.ops.map((o) => o.status)),
   f('priority', 'Priority', 'number', 'Current job priority (19 to -20)', (v) => jobPriority(v.job)),
