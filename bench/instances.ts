@@ -88,9 +88,10 @@ async function syntheticCluster(cluster: TestCluster) {
     nodes.push(node);
   }
   fs.writeFileSync(configFile, JSON.stringify(config));
-  // The master's ssconf on every node: it names the master, so the nodes vote for it.
-  const ssconf = fs.readdirSync(master.file('var/lib/ganeti')).filter((f) => f.startsWith('ssconf_'));
-  for (const n of nodes.slice(1)) for (const f of ssconf) fs.copyFileSync(master.file(`var/lib/ganeti/${f}`), n.file(`var/lib/ganeti/${f}`));
+  // What a join gives a node: the cluster certificate (TLS), and the master's ssconf, which
+  // names the master, so the nodes vote for it.
+  const shared = fs.readdirSync(master.file('var/lib/ganeti')).filter((f) => f.startsWith('ssconf_') || f === 'server.pem' || f === 'rpc-no-ssl');
+  for (const n of nodes.slice(1)) for (const f of shared) fs.copyFileSync(master.file(`var/lib/ganeti/${f}`), n.file(`var/lib/ganeti/${f}`));
   // Started in parallel: each is one process of the executable.
   await Promise.all(nodes.slice(1).map(async (n) => {
     const r = await n.runAsync('ganeti-noded', ['-b', n.ip]);
@@ -130,6 +131,9 @@ async function benchList(cluster: TestCluster) {
     setInstances(configFile, nodes, count);
     const start = master.run('ganeti-masterd', []);
     if (start.code !== 0) throw new Error(`masterd did not start: ${start.stderr}`);
+    // A starting master sends ssconf (with the instance list) to every node: measured after.
+    const listed = (n: VirtualNode) => fs.readFileSync(n.file('var/lib/ganeti/ssconf_instance_list'), 'utf8').split('\n').filter(Boolean).length;
+    await waitFor(() => nodes.every((n) => listed(n) === count), 300_000);
     const plain = timeCli(master, 'gnt-instance', ['list'], CLI_RUNS);
     const status = timeCli(master, 'gnt-instance', ['list', '-o', 'name,status,oper_state'], CLI_RUNS);
     const check = master.run('gnt-instance', ['list', '--no-headers', '-o', 'status']).stdout.split('\n').filter((s) => s === 'running').length;

@@ -24,10 +24,12 @@ export type RpcResult =
   | { node: string; ok: true; payload: unknown }
   | { node: string; ok: false; error: string; offline?: boolean };
 
-/** Outbound RPC concurrency cap, as Ganeti 3.x. */
+/** Connections to one node at the most (calls beyond wait for one). */
 const MAX_CONNECTIONS = 30;
 
-const AGENT_OPTIONS = { keepAlive: true, maxSockets: MAX_CONNECTIONS, maxTotalSockets: MAX_CONNECTIONS };
+// No cap on the total: one kept-alive connection per node must survive between calls on a
+// cluster of hundreds of nodes, or every query would pay a TLS handshake per node again.
+const AGENT_OPTIONS = { keepAlive: true, maxSockets: MAX_CONNECTIONS };
 
 export class RpcClient {
   private agent: http.Agent | null = null;

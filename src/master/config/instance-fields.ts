@@ -406,6 +406,22 @@ export async function collectInstanceLive(config: ConfigData, rpc: Pick<RpcClien
     : await rpc.callMany(nodes.map(rpcTarget), 'all_instances_info', [hypervisors, hvparams]);
   const consoles = withConsole ? await collectConsoles(config, rpc, instances, nodes) : new Map<string, unknown>();
   const out = new Map<string, InstanceRuntime>();
+  // Where each running instance was found, for those not on their primary (ERROR_wrongnode):
+  // one pass over the answers, not one per instance.
+  let anywhere: Map<string, LiveInstanceInfo> | null = null;
+  const foundElsewhere = (name: string): LiveInstanceInfo | null => {
+    if (anywhere === null) {
+      anywhere = new Map();
+      for (const r of results.values()) {
+        if (!r.ok || typeof r.payload !== 'object' || r.payload === null) continue;
+        for (const n of Object.keys(r.payload)) {
+          const info = answerFor(r, n);
+          if (info && !anywhere.has(n)) anywhere.set(n, info);
+        }
+      }
+    }
+    return anywhere.get(name) ?? null;
+  };
   for (const inst of instances) {
     const pnode = config.nodes[inst.primary_node];
     const primary = pnode ? results.get(pnode.name) : undefined;
@@ -415,7 +431,7 @@ export async function collectInstanceLive(config: ConfigData, rpc: Pick<RpcClien
       out.set(inst.uuid, { ok: true, info: onPrimary, onPrimary: true, console });
       continue;
     }
-    const elsewhere = [...results.values()].map((r) => answerFor(r, inst.name)).find((x) => x !== null) ?? null;
+    const elsewhere = foundElsewhere(inst.name);
     if (elsewhere) out.set(inst.uuid, { ok: true, info: elsewhere, onPrimary: false, console });
     else if (!primary?.ok) out.set(inst.uuid, { ok: false, status: failureStatus(primary) });
     else out.set(inst.uuid, { ok: true, info: null, onPrimary: false, console });
