@@ -85,4 +85,3 @@ export const HT_FAKE = 'fake';
 export const HYPERVISORS = ['xen-pvm', 'xen-hvm', 'kvm', 'fake', 'chroot', 'lxc'] as const;
 export const DISK_TEMPLATES = ['diskless', 'file', 'sharedfile', 'plain', 'blockdev', 'drbd', 'rbd', 'ext', 'gluster'] as const;
 
-export const SSCONF_MAX_SIZE = 131072;

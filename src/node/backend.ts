@@ -4,7 +4,7 @@
 // cluster's root, as upstream's virtual-cluster mode sends them) and re-rooted here.
 import fs from 'node:fs';
 import path from 'node:path';
-import { PROTOCOL_VERSION, SSCONF_MAX_SIZE } from '../core/constants.ts';
+import { PROTOCOL_VERSION } from '../core/constants.ts';
 import { setFlagFile, syncDir, writeFileAtomic } from '../util/fs.ts';
 import { decodeBlob } from '../rpc/client.ts';
 import { SSCONF_KEY_RE, ssconfText } from '../core/ssconf.ts';
@@ -83,8 +83,9 @@ export const BACKEND: Record<ProcedureName, Handler> = {
     const files = Object.entries(values).map(([key, value]) => {
       if (!SSCONF_KEY_RE.test(key)) throw new RpcFail(`Invalid ssconf key '${key}'`);
       const lines = Array.isArray(value) ? value.map(String) : [String(value)];
+      // No size limit here: a large cluster's instance list is past upstream's 128 KiB read
+      // limit, and refusing it would leave every other key of this call stale.
       const text = ssconfText(lines);
-      if (Buffer.byteLength(text) > SSCONF_MAX_SIZE) throw new RpcFail(`ssconf value for '${key}' is too large`);
       return [ctx.paths.ssconfFile(key), text];
     });
     fs.mkdirSync(ctx.paths.dataDir, { recursive: true, mode: 0o755 });
