@@ -26,6 +26,7 @@ function pidOf(paths: NodePaths, name: string): number | null {
   }
 }
 
+/** Whether a process exists that we may signal (a zombie still does). */
 function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -35,10 +36,21 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Whether a daemon of this node runs (its pid file names a live process). */
+/** A process that has exited but is not reaped yet: it exists, but does not run. */
+function zombie(pid: number): boolean {
+  try {
+    // "pid (comm) S ...": the state follows the last parenthesis.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false; // no /proc: trust the signal
+  }
+}
+
+/** Whether a daemon of this node runs (its pid file names a live process, not a zombie). */
 export function daemonRunning(paths: NodePaths, name: string): boolean {
   const pid = pidOf(paths, name);
-  return pid !== null && alive(pid);
+  return pid !== null && alive(pid) && !zombie(pid);
 }
 
 /** Stop a daemon of this node through its pid file: SIGTERM, then SIGKILL after the grace time. */

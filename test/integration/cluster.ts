@@ -13,6 +13,11 @@ import { nodePaths } from '../../src/util/paths.ts';
 
 export const BIN = process.env.GANETI_BIN ?? path.resolve('dist/ganeti');
 
+/** Debian's `noop` OS definition, which instance tests use (make test-deps installs it). */
+export const NOOP_OS = '/usr/share/ganeti/os/noop';
+/** The reason to skip a test that needs NOOP_OS, or false when it is there. */
+export const noopOsMissing: string | false = fs.existsSync(NOOP_OS) ? false : `Debian's ganeti-os-noop is not installed (${NOOP_OS})`;
+
 export interface RunResult {
   code: number;
   stdout: string;

@@ -10,7 +10,7 @@ import tls from 'node:tls';
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { TestCluster, waitFor, type VirtualNode } from './cluster.ts';
+import { noopOsMissing, TestCluster, waitFor, type VirtualNode } from './cluster.ts';
 import { generateSelfSignedCertificate } from '../../src/util/x509.ts';
 
 /** The certificate a noded serves, by its SHA-256 fingerprint. */
@@ -276,8 +276,7 @@ describe('a cluster without TLS (gnt-cluster init --no-ssl)', () => {
   });
 });
 
-const NOOP = '/usr/share/ganeti/os/noop';
-describe('a stopped noded', { skip: fs.existsSync(NOOP) ? false : `Debian's ganeti-os-noop is not installed (${NOOP})` }, () => {
+describe('a stopped noded', { skip: noopOsMissing }, () => {
   const cluster = new TestCluster();
   let master: VirtualNode;
   let node2: VirtualNode;

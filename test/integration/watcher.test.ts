@@ -7,11 +7,10 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { jobEnd, TestCluster, waitFor, type RunResult, type VirtualNode } from './cluster.ts';
+import { jobEnd, noopOsMissing, TestCluster, waitFor, type RunResult, type VirtualNode } from './cluster.ts';
 import { LuxiClient } from '../../src/luxi/client.ts';
 
-const NOOP = '/usr/share/ganeti/os/noop';
-const skip = fs.existsSync(NOOP) ? false : `Debian's ganeti-os-noop is not installed (${NOOP})`;
+const skip = noopOsMissing;
 
 let cluster: TestCluster;
 let master: VirtualNode;
