@@ -272,10 +272,13 @@ export class Replicator {
 
   /** Job-queue writes and archive moves, mirrored on the other candidates; resolves when every candidate answered. */
   queueChanged(changes: StoreChange[]): Promise<void> {
+    const targets = this.candidates();
+    // No other candidate (a one-node cluster): nothing to encode or send.
+    if (targets.length === 0) return Promise.resolve();
     const queuePath = (name: string) => this.virtualPath(path.join(this.paths.queueDir, name));
     const updates = changes.filter((c) => c.text !== null).map((c) => [queuePath(c.name), encodeBlob(c.text!)]);
     const renames = changes.filter((c) => c.archiveTo !== null).map((c) => [queuePath(c.name), queuePath(c.archiveTo!)]);
-    return Promise.all(this.candidates().map((target) =>
+    return Promise.all(targets.map((target) =>
       this.send(target, 'queue', 'job queue replication', async () => {
         // Contents first, then the archive moves that may concern the same files.
         const results = await Promise.all(updates.map((args) => this.rpc.call(target, 'jobqueue_update', args)));

@@ -20,6 +20,9 @@ import type { NodePaths } from '../../util/paths.ts';
 import { JOB_FIELDS, type JobView } from './fields.ts';
 import { jobFileName, JobStore } from './store.ts';
 
+/** How long WaitForJobChange holds back a change that is not the job's end (see waitForChange). */
+const PROGRESS_COALESCE_MS = 20;
+
 /** One job of a submission: its id, or the error that refused it. */
 export type SubmitResult = [true, number] | [false, Error];
 export type Answer = [boolean, string];
@@ -369,14 +372,25 @@ export class JobQueue {
     return new Promise((resolve) => {
       const finish = (value: unknown) => {
         clearTimeout(timer);
+        clearTimeout(coalescing);
         unsubscribe();
         resolve(value);
       };
-      const unsubscribe = this.onChange(id, () => {
+      // A change short of the end is answered after PROGRESS_COALESCE_MS, with the state
+      // then: a job that ends meanwhile costs its waiter one answer instead of one per step
+      // (queued → running → success), and a person watching sees no difference.
+      let coalescing: NodeJS.Timeout | undefined;
+      const check = () => {
+        coalescing = undefined;
         const job = this.durable.get(id);
         if (!job) return finish(null);
         const r = ready({ job, archived: false });
         if (r) finish(r);
+      };
+      const unsubscribe = this.onChange(id, () => {
+        const job = this.durable.get(id);
+        if (!job || isFinalized(job)) return check();
+        coalescing ??= setTimeout(check, PROGRESS_COALESCE_MS);
       });
       const timer = setTimeout(() => finish(JOB_NOTCHANGED), Math.max(0, Math.min(timeoutSec, 3600)) * 1000);
     });
