@@ -42,10 +42,12 @@ test-unit: node_modules/.installed
 	$(NODE24) --test --test-concurrency=2 'test/unit/*.test.ts'
 
 # Debian packages the integration tests use: the real Ganeti 3.0 clients (ganeti-3.0,
-# python) and RAPI client (python3-ganeti-rapi) for the interoperability tests, the `noop`
-# OS definition (ganeti-os-noop) and the lvm2 tools. Installed when this runs as root with apt; otherwise what needs them is
-# skipped, saying so.
-TEST_PACKAGES := ganeti-3.0 ganeti-os-noop lvm2 python3-ganeti-rapi
+# python), RAPI client (python3-ganeti-rapi) and htools hail (ganeti-htools-3.0) for the
+# interoperability tests, the `noop` OS definition (ganeti-os-noop), the lvm2 tools, and
+# qemu, busybox and socat for the kvm tests (whose tiny guest's kernel is fetched with
+# `apt-get download` by test/fixtures/guest/build.sh). Installed when this runs as root with
+# apt; otherwise what needs them is skipped, saying so.
+TEST_PACKAGES := ganeti-3.0 ganeti-os-noop lvm2 python3-ganeti-rapi qemu-system-x86 busybox-static ganeti-htools-3.0 socat
 test-deps:
 	@missing=$$(for p in $(TEST_PACKAGES); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -66,6 +68,7 @@ bench: dist/ganeti
 	GANETI_BIN=$(CURDIR)/dist/ganeti $(NODE24) bench/config.ts
 	GANETI_BIN=$(CURDIR)/dist/ganeti $(NODE24) bench/instances.ts
 	GANETI_BIN=$(CURDIR)/dist/ganeti $(NODE24) bench/rapi.ts
+	GANETI_BIN=$(CURDIR)/dist/ganeti $(NODE24) bench/kvm.ts
 
 demo: dist/ganeti
 	sh test/demo.sh

@@ -59,6 +59,8 @@ export class HooksAbort extends GanetiError {}
 export class JobQueueFull extends GanetiError {}
 export class ConfigVersionMismatch extends GanetiError {}
 export class ResolverError extends GanetiError {}
+/** An iallocator's answer does not fit its request (upstream's ResultValidationError). */
+export class ResultValidationError extends GanetiError {}
 
 export const ECODE = {
   RESOLVER: 'resolver_error',
@@ -80,7 +82,7 @@ const CLASSES: Record<string, new (...args: any[]) => GanetiError> = {
   TypeEnforcementError, CommandError, JobQueueError, JobQueueDrainError, LuxiError,
   QueryFilterParseError, ProtocolError, NoMasterError, TimeoutError, PermissionError,
   RequestError, RpcError, OpPrereqError, HooksAbort, JobQueueFull,
-  ConfigVersionMismatch, ResolverError, TagError,
+  ConfigVersionMismatch, ResolverError, TagError, ResultValidationError,
 };
 
 /** Encode any thrown value the way Ganeti puts errors on the wire. */

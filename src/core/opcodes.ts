@@ -4,6 +4,10 @@
 import { DISK_TEMPLATES, HYPERVISORS, OP_PRIO_SUBMIT_VALID } from './constants.ts';
 import { ECODE, OpCodeUnknown, OpPrereqError } from './errors.ts';
 import { isJsonInteger } from './json.ts';
+import { MIGRATION_OPCODES } from './opcodes-migration.ts';
+import { NETWORK_OPCODES } from './opcodes-network.ts';
+import { ALLOCATION_OPCODES } from './opcodes-allocation.ts';
+import { STORAGE_OPCODES } from './opcodes-storage.ts';
 
 /** A value check; returns a description of what was expected when the value is wrong. */
 export interface ParamType {
@@ -517,6 +521,10 @@ const OPCODES: OpcodeSpec[] = [
     },
   },
   ...INSTANCE_OPCODES,
+  ...MIGRATION_OPCODES,
+  ...ALLOCATION_OPCODES,
+  ...NETWORK_OPCODES,
+  ...STORAGE_OPCODES,
 ];
 
 export const OPCODE_TABLE: ReadonlyMap<string, OpcodeSpec> = new Map(OPCODES.map((o) => [o.id, o]));

@@ -17,6 +17,8 @@ import { MARK, SERVICES, SERVICES_MARK, servicesLine, units } from './units.ts';
 const USAGE = 'Usage: ganeti install|uninstall [--root DIR] [--sbindir DIR]\n';
 const DEFAULT_SBINDIR = '/usr/local/sbin';
 const UNIT_DIR = 'etc/systemd/system';
+/** Where Ganeti looks for instance allocators (IALLOCATOR_SEARCH_PATH); hail goes to the last. */
+const IALLOCATOR_DIRS = ['usr/local/lib/ganeti/iallocators', 'usr/lib/ganeti/iallocators'];
 
 interface Options {
   root: string;
@@ -80,6 +82,33 @@ function makeLinks(o: Options, say: (s: string) => void): void {
   say(`linked ${roleNames().length} roles in ${dir}`);
 }
 
+/**
+ * Our executable as the `hail` instance allocator, unless a hail (htools') is installed
+ * already: a link /usr/lib/ganeti/iallocators/hail → <sbindir>/ganeti.
+ */
+function linkIAllocator(o: Options, say: (s: string) => void): void {
+  const existing = IALLOCATOR_DIRS.map((d) => under(o, path.join(d, 'hail'))).find((p) => fs.lstatSync(p, { throwIfNoEntry: false }));
+  if (existing) {
+    const st = fs.lstatSync(existing);
+    if (!(st.isSymbolicLink() && fs.readlinkSync(existing) === path.join(o.sbindir, 'ganeti'))) say(`kept the installed iallocator ${existing}`);
+    return;
+  }
+  const link = under(o, path.join(IALLOCATOR_DIRS[1], 'hail'));
+  fs.mkdirSync(path.dirname(link), { recursive: true, mode: 0o755 });
+  fs.symlinkSync(path.join(o.sbindir, 'ganeti'), link);
+  say(`linked the hail iallocator: ${link}`);
+}
+
+/** uninstall: our hail link only (one pointing at <sbindir>/ganeti). */
+function unlinkIAllocator(o: Options, say: (s: string) => void): void {
+  const link = under(o, path.join(IALLOCATOR_DIRS[1], 'hail'));
+  const st = fs.lstatSync(link, { throwIfNoEntry: false });
+  if (st?.isSymbolicLink() && fs.readlinkSync(link) === path.join(o.sbindir, 'ganeti')) {
+    fs.rmSync(link);
+    say(`removed ${link}`);
+  }
+}
+
 function writeUnits(o: Options, say: (s: string) => void): void {
   const dir = under(o, UNIT_DIR);
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
@@ -111,6 +140,7 @@ function addServices(o: Options, say: (s: string) => void): void {
 export function install(o: Options, say: (s: string) => void): void {
   copyExecutable(o, say);
   makeLinks(o, say);
+  linkIAllocator(o, say);
   writeUnits(o, say);
   addServices(o, say);
   const enabled = units(o.sbindir).filter((u) => u.enable).map((u) => u.file);
@@ -147,6 +177,7 @@ export function uninstall(o: Options, say: (s: string) => void): void {
     }
   }
   if (links > 0) say(`removed ${links} role links from ${dir}`);
+  unlinkIAllocator(o, say);
   const binary = path.join(dir, 'ganeti');
   if (fs.existsSync(binary)) {
     fs.rmSync(binary);

@@ -16,6 +16,9 @@ import { MEMBERSHIP } from './membership.ts';
 import { MASTER_ROLE } from './master-role.ts';
 import { INSTANCE_BACKEND } from './instance-backend.ts';
 import { OS_BACKEND } from './os-backend.ts';
+import { MIGRATION_BACKEND } from './migration-backend.ts';
+import { HYPERVISOR_BACKEND } from './hypervisor-backend.ts';
+import { STORAGE_BACKEND } from './storage-backend.ts';
 import { getHypervisor } from './hypervisor/index.ts';
 import { storageEnv } from './storage/index.ts';
 import { storageUnitInfo } from './storage/units.ts';
@@ -151,4 +154,7 @@ export const BACKEND: Record<ProcedureName, Handler> = {
   node_powercycle: (ctx, args) => nodePowercycle(ctx, args),
   ...INSTANCE_BACKEND,
   ...OS_BACKEND,
+  ...MIGRATION_BACKEND,
+  ...HYPERVISOR_BACKEND,
+  ...STORAGE_BACKEND,
 };

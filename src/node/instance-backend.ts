@@ -43,7 +43,8 @@ function fail(prefix: string, err: unknown): Error {
   return err as Error;
 }
 
-async function guard<T>(prefix: string, fn: () => Promise<T>): Promise<T> {
+/** Run a storage or hypervisor call; its failures become RpcFail with `prefix` (upstream's _Fail texts). */
+export async function guard<T>(prefix: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (err) {
@@ -54,12 +55,16 @@ async function guard<T>(prefix: string, fn: () => Promise<T>): Promise<T> {
 // ---------------------------------------------------------------------------------------
 // Arguments
 
-interface InstanceArg extends HvInstance {
+export interface InstanceArg extends HvInstance {
   disks_info: unknown[];
   disks?: unknown[];
+  /** The NICs with their filled nicparams (kvm makes its network devices from them). */
+  nics: Dict[];
+  /** The instance's VNC/SPICE port (kvm), if it has one. */
+  network_port?: number | null;
 }
 
-function instanceArg(value: unknown): InstanceArg {
+export function instanceArg(value: unknown): InstanceArg {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new RpcFail(`Invalid instance ${JSON.stringify(value)}`);
   const i = value as Dict;
   if (typeof i.name !== 'string' || i.name === '') throw new RpcFail('Instance has no name');
@@ -75,6 +80,8 @@ function instanceArg(value: unknown): InstanceArg {
     beparams: dict(i.beparams),
     disks_info: Array.isArray(i.disks_info) ? i.disks_info : [],
     disks: Array.isArray(i.disks) ? i.disks : [],
+    nics: Array.isArray(i.nics) ? i.nics.filter((n): n is Dict => n !== null && typeof n === 'object') : [],
+    network_port: typeof i.network_port === 'number' ? i.network_port : null,
   };
 }
 
@@ -96,9 +103,9 @@ function hvparamsFor(all: unknown, hv: string): Dict {
   return v !== null && typeof v === 'object' ? (v as Dict) : {};
 }
 
-function hypervisor(ctx: NodeContext, name: unknown): Hypervisor {
+export function hypervisor(ctx: NodeContext, name: unknown): Hypervisor {
   try {
-    return getHypervisor(ctx.paths, name);
+    return getHypervisor(ctx.paths, name, ctx.log);
   } catch (err) {
     throw fail('', err);
   }
@@ -140,7 +147,7 @@ async function storeReasonTrail(ctx: NodeContext, instanceName: string, trail: u
 const isUp = (info: HvInstanceInfo | null) => info !== null && info.state !== 'shutdown';
 
 /** The instance's disks found and linked for the hypervisor (upstream's _GatherAndLinkBlockDevs). */
-async function gatherAndLinkDisks(ctx: NodeContext, inst: InstanceArg): Promise<HvBlockDevice[]> {
+export async function gatherAndLinkDisks(ctx: NodeContext, inst: InstanceArg): Promise<HvBlockDevice[]> {
   const env = storageEnv(ctx.paths);
   const result: HvBlockDevice[] = [];
   for (const [idx, raw] of inst.disks_info.entries()) {

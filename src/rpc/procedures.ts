@@ -4,6 +4,9 @@
 import { RPC_TMO } from '../core/constants.ts';
 import { INSTANCE_PROCEDURES } from './procedures-instance.ts';
 import { OS_PROCEDURES } from './procedures-os.ts';
+import { MIGRATION_PROCEDURES } from './procedures-migration.ts';
+import { HYPERVISOR_PROCEDURES } from './procedures-hypervisor.ts';
+import { STORAGE_PROCEDURES } from './procedures-storage.ts';
 
 export interface ProcedureSpec {
   /** Read timeout in seconds, or a function of the arguments (test_delay). */
@@ -41,6 +44,9 @@ export const PROCEDURES = {
   node_powercycle: { timeout: RPC_TMO.NORMAL, allowOffline: true },
   ...INSTANCE_PROCEDURES,
   ...OS_PROCEDURES,
+  ...MIGRATION_PROCEDURES,
+  ...HYPERVISOR_PROCEDURES,
+  ...STORAGE_PROCEDURES,
 } satisfies Record<string, ProcedureSpec>;
 
 export type ProcedureName = keyof typeof PROCEDURES;

@@ -7,58 +7,33 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import { spawnSync } from 'node:child_process';
 import { TestCluster, waitFor, type VirtualNode } from './cluster.ts';
 import { rapiRequest } from './rapi-http.ts';
+import { rapiClientMissing as skip, runRapiPython, setRapiUsers } from './rapi-python.ts';
 import { LuxiClient } from '../../src/luxi/client.ts';
-
-const PYTHON = '/usr/bin/python3';
-const probe = spawnSync(PYTHON, ['-c', 'import pycurl\nfrom ganeti.rapi import client'], { encoding: 'utf8' });
-const skip = probe.status === 0 ? false
-  : `the official RAPI client is not installed (${PYTHON}: python3-ganeti-rapi and python3-pycurl, Debian packages; \`make test-deps\` installs them as root): ${(probe.stderr || probe.error?.message || '').trim().split('\n').pop()}`;
 
 let cluster: TestCluster;
 let node1: VirtualNode;
 let node2: VirtualNode;
 
-/**
- * Run Python with `c`, a GanetiRapiClient for the given node (bench:benchpass), and
- * `client`, the module; the code sets `out`, which comes back as JSON.
- */
-function py(node: VirtualNode, code: string, user = 'bench', password = 'benchpass'): any {
-  const prelude = [
-    'import json, sys',
-    'from ganeti.rapi import client',
-    `c = client.GanetiRapiClient(${JSON.stringify(node.ip)}, port=5080, username=${JSON.stringify(user)}, password=${JSON.stringify(password)})`,
-    'def wait(jid):',
-    '  return c.WaitForJobCompletion(jid, period=0.2, retries=600)',
-    'out = None',
-  ].join('\n');
-  const r = spawnSync(PYTHON, ['-c', `${prelude}\n${code}\nprint(json.dumps(out))`], { encoding: 'utf8', timeout: 120_000 });
-  assert.equal(r.status, 0, `python failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!);
-}
-
 before(() => {
   if (skip) return;
   cluster = new TestCluster();
   node1 = cluster.init('node1.gnt.test', 'cluster.gnt.test', ['--nic-parameters=mode=bridged,link=gnt0']);
-  fs.mkdirSync(node1.file('var/lib/ganeti/rapi'), { recursive: true });
-  fs.writeFileSync(node1.file('var/lib/ganeti/rapi/users'), 'bench benchpass write\nviewer viewpass read\n', { mode: 0o600 });
-  process.kill(node1.pid('ganeti-rapi')!, 'SIGHUP');
+  setRapiUsers(node1, 'bench benchpass write\nviewer viewpass read\n');
   // Joined after the users file exists: the new candidate receives it with the configuration.
   node2 = cluster.join(node1, 'node2.gnt.test');
 });
 after(() => cluster?.destroy());
 
 test('version, features, cluster info', { skip }, () => {
-  const out = py(node1, "out = [c.GetVersion(), c.GetFeatures(), c.GetInfo()['name'], c.GetInfo()['master'], sorted(c.GetNodes())]");
+  const out = runRapiPython(node1, "out = [c.GetVersion(), c.GetFeatures(), c.GetInfo()['name'], c.GetInfo()['master'], sorted(c.GetNodes())]");
   assert.deepEqual(out, [2, ['node-migrate-reqv1', 'instance-reinstall-reqv1', 'node-evac-res1', 'instance-create-reqv1'],
     'cluster.gnt.test', 'node1.gnt.test', ['node1.gnt.test', 'node2.gnt.test']]);
 });
 
 test('instance life: create (diskless, noop), wait, list, modify, stop, start, remove', { skip }, () => {
-  const created = py(node1, [
+  const created = runRapiPython(node1, [
     "jid = c.CreateInstance('create', 'inst1.gnt.test', 'diskless', [], [{}], os='noop', pnode='node1.gnt.test', name_check=False, ip_check=False)",
     'ok = wait(jid)',
     'job = c.GetJobStatus(jid)',
@@ -66,14 +41,14 @@ test('instance life: create (diskless, noop), wait, list, modify, stop, start, r
   ].join('\n'));
   assert.deepEqual(created, [true, true, 'success', [['node1.gnt.test']], ['INSTANCE_CREATE(inst1.gnt.test)'], ['inst1.gnt.test']]);
 
-  const listed = py(node1, [
+  const listed = runRapiPython(node1, [
     'bulk = c.GetInstances(bulk=True)',
     "i = c.GetInstance('inst1.gnt.test')",
     "out = [len(bulk), bulk[0]['name'], i['status'], i['admin_state'], i['os'], i['pnode'], i['beparams']['memory'], i['beparams']['maxmem']]",
   ].join('\n'));
   assert.deepEqual(listed, [1, 'inst1.gnt.test', 'running', 'up', 'noop', 'node1.gnt.test', 128, 128]);
 
-  const modified = py(node1, [
+  const modified = runRapiPython(node1, [
     "jid = c.ModifyInstance('inst1.gnt.test', beparams={'maxmem': 256, 'minmem': 256})",
     'ok = wait(jid)',
     "b = c.GetInstance('inst1.gnt.test')['beparams']",
@@ -81,7 +56,7 @@ test('instance life: create (diskless, noop), wait, list, modify, stop, start, r
   ].join('\n'));
   assert.deepEqual(modified, [true, [[['be/maxmem', 256], ['be/minmem', 256]]], 256, 256, 256]);
 
-  const stopped = py(node1, [
+  const stopped = runRapiPython(node1, [
     "ok = wait(c.ShutdownInstance('inst1.gnt.test', timeout=5))",
     "s1 = c.GetInstance('inst1.gnt.test')['status']",
     "ok2 = wait(c.StartupInstance('inst1.gnt.test'))",
@@ -91,18 +66,18 @@ test('instance life: create (diskless, noop), wait, list, modify, stop, start, r
   ].join('\n'));
   assert.deepEqual(stopped, [true, 'ADMIN_down', true, 'running', [[[0, 'inst1.gnt.test'], [0, 'running']]]]);
 
-  const tagged = py(node1, [
+  const tagged = runRapiPython(node1, [
     "ok = wait(c.AddInstanceTags('inst1.gnt.test', ['web', 'prod']))",
     "out = [ok, c.GetInstanceTags('inst1.gnt.test')]",
   ].join('\n'));
   assert.deepEqual(tagged, [true, ['prod', 'web']]);
 
-  const removed = py(node1, "out = [wait(c.DeleteInstance('inst1.gnt.test')), c.GetInstances()]");
+  const removed = runRapiPython(node1, "out = [wait(c.DeleteInstance('inst1.gnt.test')), c.GetInstances()]");
   assert.deepEqual(removed, [true, []]);
 });
 
 test("a node's role: drained, regular, master candidate again; the master's cannot be set", { skip }, () => {
-  const roles = py(node1, [
+  const roles = runRapiPython(node1, [
     'seen = []',
     "for role in ['drained', 'regular', 'master-candidate']:",
     "  ok = wait(c.SetNodeRole('node2.gnt.test', role))",
@@ -126,7 +101,7 @@ test('cancel a job waiting for another one', { skip }, async () => {
   const luxi = await LuxiClient.connect(node1.file('var/run/ganeti/socket/ganeti-query'));
   try {
     const blocker = (await luxi.call('SubmitJob', [[{ OP_ID: 'OP_TEST_DELAY', duration: 3 }]])) as number;
-    const out = py(node1, [
+    const out = runRapiPython(node1, [
       `jid = c.ShutdownInstance('none.gnt.test', depends=[[${blocker}, ['success']]])`,
       'r = c.CancelJob(jid)',
       'ok = wait(jid)',
@@ -139,7 +114,7 @@ test('cancel a job waiting for another one', { skip }, async () => {
 });
 
 test('errors as the client sees them: unknown objects 404, missing rights 403, bad bodies 400', { skip }, () => {
-  const out = py(node1, [
+  const out = runRapiPython(node1, [
     'errs = []',
     'for fn in [lambda: c.GetInstance("nosuch.gnt.test"), lambda: c.GetGroup("nosuch"),',
     '           lambda: c.CreateInstance("create", "x.gnt.test", "diskless", [], [{}], no_such_option=1),',
@@ -172,5 +147,5 @@ test('the candidate: same rapi.pem and users; no RAPI while not the master; RAPI
   assert.equal(moved.status, 200, moved.body);
   assert.equal(JSON.parse(moved.body).master, 'node2.gnt.test');
   assert.equal(moved.fingerprint, fingerprint, 'the new master serves the same certificate');
-  assert.equal(py(node2, 'out = c.GetInfo()["master"]'), 'node2.gnt.test');
+  assert.equal(runRapiPython(node2, 'out = c.GetInfo()["master"]'), 'node2.gnt.test');
 });

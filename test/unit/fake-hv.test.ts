@@ -160,14 +160,14 @@ test('console: the fake hypervisor has none and says so', async () => {
 
 test('hypervisors that are not there and bad instances are refused with a clear message', async () => {
   const { ctx } = node();
-  await assert.rejects(async () => BACKEND.instance_start(ctx, [inst('kappa', { hypervisor: 'kvm' }), false, []]), { message: "Hypervisor 'kvm' is not available on this node (available: fake)" });
+  await assert.rejects(async () => BACKEND.instance_start(ctx, [inst('kappa', { hypervisor: 'xen-hvm' }), false, []]), { message: "Hypervisor 'xen-hvm' is not available on this node (available: fake, kvm)" });
   await assert.rejects(async () => BACKEND.instance_list(ctx, [['nosuch'], {}]), { message: "Unknown hypervisor type 'nosuch'" });
   // A Ganeti hypervisor this node has no backend for runs nothing here: listings skip it.
   await BACKEND.instance_start(ctx, [inst('nu'), false, []]);
-  assert.deepEqual(await BACKEND.instance_list(ctx, [['fake', 'kvm'], {}]), ['nu']);
-  assert.deepEqual(Object.keys(await BACKEND.all_instances_info(ctx, [['kvm', 'fake'], {}]) as object), ['nu']);
-  assert.deepEqual(await BACKEND.instance_info(ctx, ['nu', 'kvm', {}]), {});
-  await assert.rejects(async () => BACKEND.node_info(ctx, [[], [['xen-pvm', {}]]]), { message: "Hypervisor 'xen-pvm' is not available on this node (available: fake)" });
+  assert.deepEqual(await BACKEND.instance_list(ctx, [['fake', 'xen-hvm'], {}]), ['nu']);
+  assert.deepEqual(Object.keys(await BACKEND.all_instances_info(ctx, [['xen-hvm', 'fake'], {}]) as object), ['nu']);
+  assert.deepEqual(await BACKEND.instance_info(ctx, ['nu', 'xen-hvm', {}]), {});
+  await assert.rejects(async () => BACKEND.node_info(ctx, [[], [['xen-pvm', {}]]]), { message: "Hypervisor 'xen-pvm' is not available on this node (available: fake, kvm)" });
   await assert.rejects(async () => BACKEND.instance_start(ctx, [inst('../escape'), false, []]), { message: 'Invalid instance name "../escape"' });
   await assert.rejects(async () => BACKEND.instance_start(ctx, [{ hypervisor: 'fake' }, false, []]), { message: 'Instance has no name' });
   await assert.rejects(async () => BACKEND.instance_shutdown(ctx, ['lambda', 10, []]), { message: 'Invalid instance "lambda"' });

@@ -29,7 +29,7 @@ async function chooseJob(client: LuxiClient, pending: number[]): Promise<number>
 }
 
 /** Wait for each job as upstream's JobExecutor.GetResults; results in submission order. */
-async function followJobs(ctx: CommandContext, submitted: Array<[boolean, number | string]>): Promise<Array<[boolean, unknown]>> {
+export async function followJobs(ctx: CommandContext, submitted: Array<[boolean, number | string]>): Promise<Array<[boolean, unknown]>> {
   const client = await ctx.client();
   const ok = submitted.filter(([s]) => s).map(([, id]) => Number(id));
   if (ok.length) ctx.out(`Submitted jobs ${ok.join(', ')}\n`);

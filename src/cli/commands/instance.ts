@@ -1,6 +1,7 @@
 // gnt-instance: instance administration (upstream's gnt_instance.py): add, remove, list,
 // list-fields, info, the power commands on one or many instances, reinstall, rename,
-// modify, the disk commands, console and tags.
+// modify, the disk commands, console and tags; migrate, failover and replace-disks are in
+// ./instance-migrate.ts.
 import { ECODE, GenericError, OpExecError, OpPrereqError } from '../../core/errors.ts';
 import { rawToBigInt } from '../../core/json.ts';
 import { BES_PARAMETER_COMPAT, HVS_PARAMETER_TYPES, forceDictType, parseUnit, type VType } from '../../core/params.ts';
@@ -19,6 +20,7 @@ import {
   OSPARAMS_SECRET_OPT, OS_OPT, genericInstanceCreate, keyValOpt, splitNodeOption, unitOpt, yesNoOpt,
 } from './instance-create.ts';
 import { instanceInfoEntry } from './instance-info.ts';
+import { failover, migrate, replaceDisks } from './instance-migrate.ts';
 import {
   ALL_SEL_OPT, FORCE_MULTI_OPT, INSTANCE_SEL_OPT, INSTANCE_TAGS_SEL_OPT, NODE_SEL_OPT, NODE_TAGS_SEL_OPT, PRI_NODE_SEL_OPT,
   PRI_NODE_TAGS_SEL_OPT, SEC_NODE_SEL_OPT, SEC_NODE_TAGS_SEL_OPT, confirmOperation, expandMultiNames, manyOps, runJobs,
@@ -549,6 +551,10 @@ async function doConsole(ctx: CommandContext, console: Dict, showCommand: boolea
         ctx.out(`${argv.map(shellQuote).join(' ')}\n`);
         return 0;
       }
+      // A serial console whose socket is on this machine needs no ssh (kvm, a local or virtual node).
+      const { attachConsole, localConsoleSocket } = await import('../../node/hypervisor/kvm/console-attach.ts');
+      const socket = localConsoleSocket(console);
+      if (socket) return attachConsole(socket);
       const { spawnSync } = await import('node:child_process');
       const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit' });
       if (r.status !== 0) throw new OpExecError(`Connection to console of instance ${String(console.instance)} failed, please check cluster configuration`);
@@ -585,6 +591,6 @@ const consoleCmd: Command = {
 };
 
 export const main = toolMain('gnt-instance', [
-  activateDisks, add, consoleCmd, deactivateDisks, growDisk, info, list, listFields, modify, reboot, recreateDisks, reinstall,
-  remove, rename, shutdown, startup, ...tagCommands('instance'),
+  activateDisks, add, consoleCmd, deactivateDisks, failover, growDisk, info, list, listFields, migrate, modify, reboot, recreateDisks,
+  reinstall, remove, rename, replaceDisks, shutdown, startup, ...tagCommands('instance'),
 ]);

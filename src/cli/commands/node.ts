@@ -1,6 +1,7 @@
 // gnt-node: node administration (Ganeti 3.0's list, list-fields, info, modify, remove,
-// powercycle, the tag commands and add). The commands that move instances or query storage
-// (migrate, evacuate, failover, list-storage, volumes, ...) come with instances.
+// powercycle, the tag commands and add; migrate and evacuate are in ./node-migrate.ts,
+// list-storage, modify-storage and repair-storage in ./node-storage.ts).
+// Not yet: failover, volumes, ...
 import { RS_NORMAL } from '../../core/constants.ts';
 import { ParameterError } from '../../core/errors.ts';
 import { rawToBigInt } from '../../core/json.ts';
@@ -15,6 +16,8 @@ import { tagCommands } from './tags.ts';
 import { parseIdentKeyVal, parseKeyVal } from '../keyvalue.ts';
 import { add } from './node-add.ts';
 import { askUser } from '../confirm.ts';
+import { nodeMoveCommands } from './node-migrate.ts';
+import { nodeStorageCommands } from './node-storage.ts';
 
 export const LIST_DEFAULT_FIELDS = ['name', 'dtotal', 'dfree', 'mtotal', 'mnode', 'mfree', 'pinst_cnt', 'sinst_cnt'];
 
@@ -229,4 +232,4 @@ const powercycle: Command = {
   },
 };
 
-export const main = toolMain('gnt-node', [add, info, list, listFields, modify, powercycle, remove, ...tagCommands('node')]);
+export const main = toolMain('gnt-node', [add, info, list, listFields, modify, powercycle, remove, ...nodeMoveCommands, ...nodeStorageCommands, ...tagCommands('node')]);

@@ -49,6 +49,11 @@ export interface LUContext {
   feedback(message: string): void;
   /** Aborted when the job is cancelled with --kill while it runs. */
   signal: AbortSignal;
+  /**
+   * Give back this opcode's locks of `level` except `keep` (upstream's ReleaseLocks), e.g.
+   * the node locks an allocator did not choose. Absent where no lock manager runs the LU.
+   */
+  releaseLocks?(level: Level, keep: string[]): void;
 }
 
 /** The locks one opcode needs, per level (names null = every lock of the level). */

@@ -2,7 +2,6 @@
 // redist-conf, with upstream's checks and messages (lib/cmdlib/cluster/__init__.py).
 import net from 'node:net';
 import dns from 'node:dns/promises';
-import fs from 'node:fs';
 import path from 'node:path';
 import { DISK_TEMPLATES, HYPERVISORS } from '../../core/constants.ts';
 import { nodedPort } from '../../util/services.ts';
@@ -20,6 +19,8 @@ import type { ClusterObject, NodeObject } from '../config/model.ts';
 import { logInfo, rpcTarget, type HookSpec, type LockPlan, type LogicalUnit, type LUContext } from './base.ts';
 import { nodesToPromote, poolStats } from './candidates.ts';
 import { volumeGroupProblem } from '../../node/storage/lvm.ts';
+import { iallocatorAvailable } from '../iallocator/runner.ts';
+import { checkHypervisorParams } from './hv-validate.ts';
 
 /** Python 3's str() of a set of strings, as upstream's messages print them. */
 function pySet(items: Iterable<string>): string {
@@ -231,23 +232,6 @@ function checkCompressionTools(tools: string[]): void {
   if (tools.includes('none')) throw new OpPrereqError('none is a reserved value used for no compression, and cannot be used as the name of a tool', ECODE.INVAL);
 }
 
-/** The iallocators a cluster can name: scripts in the search path, plus the built-in htools one. */
-function iallocatorExists(root: string, name: string): boolean {
-  // hail is part of the one executable (htools roles), so it needs no file.
-  if (name === 'hail') return true;
-  const dirs = ['/usr/local/lib/ganeti/iallocators', '/usr/lib/ganeti/iallocators', '/usr/share/ganeti/iallocators'];
-  if (name.includes('/')) return path.isAbsolute(name) && isFile(path.join(root, name));
-  return dirs.some((d) => isFile(path.join(root, d, name)));
-}
-
-function isFile(p: string): boolean {
-  try {
-    return fs.statSync(p).isFile();
-  } catch {
-    return false;
-  }
-}
-
 // ---------------------------------------------------------------------------
 // Logical units.
 
@@ -443,8 +427,9 @@ export function clusterSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
           if (!Object.hasOwn(HV_DEFAULTS, hv)) throw new HypervisorError(`Unknown hypervisor '${hv}'`);
           forceDictType(params, HVS_PARAMETER_TYPES);
           checkHvParameterSyntax(hv, params);
-          // Upstream also validates them on every node (hypervisor_validate_params); the
-          // node daemon has no such procedure yet, so only the syntax is checked here.
+          // _CheckHVParams: the vm-capable nodes' hypervisor must accept them (kvm: this qemu).
+          const enabled = (given('enabled_hypervisors') ? op.enabled_hypervisors : c.enabled_hypervisors) as string[];
+          if (enabled.includes(hv)) await checkHypervisorParams(ctx, ctx.config.nodes().map((n) => n.uuid), hv, params);
         }
         next.hvparams = newHvp;
       }
@@ -457,7 +442,7 @@ export function clusterSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
         next.diskparams = newDp;
       }
 
-      if (op.default_iallocator && !iallocatorExists(ctx.master.paths.root, String(op.default_iallocator))) {
+      if (op.default_iallocator && !iallocatorAvailable(ctx.master.paths.root, String(op.default_iallocator))) {
         throw new OpPrereqError(`Invalid default iallocator script '${String(op.default_iallocator)}' specified`, ECODE.INVAL);
       }
       if (given('compression_tools') && (op.compression_tools as string[]).length) checkCompressionTools(op.compression_tools as string[]);

@@ -8,6 +8,11 @@ import { testDelay } from './test.ts';
 import { INSTANCE_LUS } from './instance.ts';
 import { QUERY_LUS } from './query.ts';
 import { BACKUP_LUS } from './backup.ts';
+import { MIGRATION_LUS } from './migration.ts';
+import { NETWORK_LUS } from './network.ts';
+import { FILTER_LUS } from './filter.ts';
+import { ALLOCATION_LUS } from './allocation.ts';
+import { STORAGE_LUS } from './node-storage.ts';
 import { clusterVerify, clusterVerifyConfig, clusterVerifyGroup } from './verify.ts';
 
 export const LOGICAL_UNITS: Readonly<Record<string, LUFactory>> = {
@@ -36,4 +41,9 @@ export const LOGICAL_UNITS: Readonly<Record<string, LUFactory>> = {
   ...INSTANCE_LUS,
   ...QUERY_LUS,
   ...BACKUP_LUS,
+  ...MIGRATION_LUS,
+  ...NETWORK_LUS,
+  ...FILTER_LUS,
+  ...ALLOCATION_LUS,
+  ...STORAGE_LUS,
 };

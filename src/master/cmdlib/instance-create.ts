@@ -14,7 +14,7 @@ import type { ConfigData, DiskObject, InstanceObject, NodeObject } from '../conf
 import { buildInstanceHookEnv } from '../hooks.ts';
 import { expandNode, logInfo, type HookSpec, type LockPlan, type LogicalUnit, type LUContext } from './base.ts';
 import {
-  assignMacs, clusterMacs, computeNics, INIC_PARAMS_TYPES, normalizeVlan, type NewNic,
+  assignMacs, checkNicNetworks, clusterMacs, computeNics, INIC_PARAMS_TYPES, normalizeVlan, reserveNicIps, type NewNic,
 } from './instance-nics.ts';
 import {
   calculateFileStorageDir, checkDiskSizes, checkDiskTemplateEnabled, checkNodesFreeDiskPerVG, computeDisks, computeDiskSizePerVG,
@@ -32,6 +32,8 @@ import {
 } from './backup.ts';
 import { removeInstanceFromConfig } from './instance-remove.ts';
 import { validateTag } from './tags.ts';
+import { checkHypervisorParams } from './hv-validate.ts';
+import { allocateInstance, requiredNodes } from '../iallocator/index.ts';
 
 type Dict = Record<string, unknown>;
 
@@ -178,9 +180,11 @@ export function instanceCreate(op: OpInput, ctx: LUContext): LogicalUnit {
     expandNames() {
       checkInstanceExistence(ctx.config.data, op.instance_name as string);
       if (op.iallocator) {
-        // Instance allocators (hail and friends) are not available on this cluster yet.
-        throw new OpPrereqError(`Can't compute nodes using iallocator '${String(op.iallocator)}': ` +
-          'no instance allocator is installed; give the node with -n', ECODE.NORES);
+        // The allocator chooses among every node (upstream: locking.ALL_SET); the locks of
+        // the nodes it did not choose are released as soon as it has answered.
+        nodeLocks = null;
+        if (op.mode === 'import') expandImportSource(ctx, op);
+        return;
       }
       pnode = expandNode(ctx, (op.pnode_uuid as string | undefined) ?? (op.pnode as string));
       op.pnode_uuid = pnode.uuid;
@@ -252,7 +256,7 @@ export function instanceCreate(op: OpInput, ctx: LUContext): LogicalUnit {
       if (op.identify_defaults) revertToDefaults(data, op, hypervisor);
       const usedMacs = clusterMacs(data);
       const nicDefaults = ((c.nicparams as Record<string, Dict> | undefined)?.default) ?? {};
-      nics = computeNics(opNics(), nicDefaults, { nameCheck: op.name_check === true, defaultIp: checkIp, usedMacs });
+      nics = computeNics(opNics(), nicDefaults, { nameCheck: op.name_check === true, defaultIp: checkIp, usedMacs, data });
       specs = computeDisks(opDisks(), diskTemplate, (c.volume_group_name as string | null | undefined) ?? null);
       if (exportInfo) {
         srcImages = exportImages(exportInfo, specs.length);
@@ -269,11 +273,19 @@ export function instanceCreate(op: OpInput, ctx: LUContext): LogicalUnit {
       }
       assignMacs(nics, String(c.mac_prefix ?? 'aa:00:00'), usedMacs);
 
+      if (op.iallocator) {
+        await runAllocator();
+        const keep = [op.pnode_uuid, op.snode_uuid, op.src_node_uuid].filter((u): u is string => typeof u === 'string');
+        ctx.releaseLocks?.('node', keep);
+        ctx.releaseLocks?.('node-res', keep);
+      }
       pnode = data.nodes[pnode.uuid];
       if (!pnode) throw new OpPrereqError(`Node '${String(op.pnode)}' not known`, ECODE.NOENT);
       if (pnode.offline) throw new OpPrereqError(`Cannot use offline primary node '${pnode.name}'`, ECODE.STATE);
       if (pnode.drained) throw new OpPrereqError(`Cannot use drained primary node '${pnode.name}'`, ECODE.STATE);
       if (!pnode.vm_capable) throw new OpPrereqError(`Cannot use non-vm_capable primary node '${pnode.name}'`, ECODE.STATE);
+      // NICs in networks: the group's netparams, addresses from the pools (needs the primary node).
+      checkNicNetworks(data, nics, pnode, op.conflicts_check !== false, (m) => logInfo(ctx, m));
 
       const exclStor = exclusiveStorage(ctx, pnode.uuid);
       if (exclStor && diskTemplate !== 'plain') {
@@ -294,6 +306,7 @@ export function instanceCreate(op: OpInput, ctx: LUContext): LogicalUnit {
         throw new OpPrereqError(`Instance allocation to group ${pnode.group} (${group?.name ?? ''}) violates policy: ${violations.join(', ')}`, ECODE.INVAL);
       }
       checkDiskSizes(specs);
+      await checkHypervisorParams(ctx, [pnode.name], hypervisor, hvFull);
       await checkOsParams(ctx, true, [pnode.uuid], osName, osFull, op.force_variant === true);
       const compress = op.compress as string;
       const tools = (c.compression_tools as string[] | undefined) ?? [];
@@ -365,6 +378,7 @@ export function instanceCreate(op: OpInput, ctx: LUContext): LogicalUnit {
           for (const n of iobj.nics) {
             if (taken.has(n.mac)) throw new OpExecError(`MAC address ${n.mac} already in use in cluster`);
           }
+          reserveNicIps(tx, iobj.nics);
           if (HTS_REQ_PORT.includes(hypervisor)) {
             iobj.network_port = allocatePort(tx.data);
             tx.modified(tx.data.cluster);
@@ -426,6 +440,34 @@ export function instanceCreate(op: OpInput, ctx: LUContext): LogicalUnit {
       return [pnode.name];
     },
   };
+
+  /** _RunAllocator: the allocator picks the node(s); the opcode then names them as if given. */
+  async function runAllocator(): Promise<void> {
+    const allocator = op.iallocator as string;
+    const result = await allocateInstance(ctx, allocator, {
+      name: op.instance_name as string,
+      disk_template: diskTemplate,
+      group_name: (op.group_name as string | null | undefined) ?? null,
+      tags: op.tags as string[],
+      os: (op.os_type as string | null | undefined) ?? '',
+      vcpus: Number(beFull.vcpus),
+      memory: Number(beFull.maxmem),
+      spindle_use: Number(beFull.spindle_use),
+      disks: specs.map((spec) => ({ ...spec })),
+      nics: nics.map((n) => ({ ...n })),
+      hypervisor,
+      node_whitelist: null,
+    }, op.opportunistic_locking === true);
+    pnode = expandNode(ctx, result[0]);
+    op.pnode_uuid = pnode.uuid;
+    op.pnode = pnode.name;
+    logInfo(ctx, `Selected nodes for instance ${String(op.instance_name)} via iallocator ${allocator}: ${result.join(', ')}`);
+    if (requiredNodes(diskTemplate) === 2) {
+      const snode = expandNode(ctx, result[1]);
+      op.snode_uuid = snode.uuid;
+      op.snode = snode.name;
+    }
+  }
 
   /** _RemoveDegradedDisks: wait for the disks; degraded (or a failed wipe) removes the instance again. */
   async function removeDegradedDisks(abortAlready: boolean, inst: InstanceObject): Promise<void> {

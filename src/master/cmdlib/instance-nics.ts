@@ -5,7 +5,11 @@ import crypto from 'node:crypto';
 import net from 'node:net';
 import { ConfigurationError, ECODE, OpPrereqError } from '../../core/errors.ts';
 import { forceDictType, NICS_PARAMETER_TYPES, type TypeTable } from '../../core/params.ts';
-import type { ConfigData, NicObject } from '../config/model.ts';
+import { pyRepr } from '../../core/pyrepr.ts';
+import { AddressPool, AddressPoolError } from '../config/address-pool.ts';
+import type { ConfigData, InstanceObject, NetworkObject, NicObject, NodeObject } from '../config/model.ts';
+import type { ConfigTx } from '../config/store.ts';
+import { lookupNetwork } from './tags.ts';
 
 type Dict = Record<string, unknown>;
 
@@ -83,7 +87,7 @@ export type NewNic = Omit<NicObject, 'uuid'> & { uuid: string };
  * ComputeNics: the opcode's NIC dicts (already type-checked) as NIC objects. `usedMacs`
  * are the MACs in use; an explicit MAC among them is refused.
  */
-export function computeNics(nics: Dict[], clusterNicParams: Dict, opts: { nameCheck: boolean; defaultIp: string | null; usedMacs: Set<string> }): NewNic[] {
+export function computeNics(nics: Dict[], clusterNicParams: Dict, opts: { nameCheck: boolean; defaultIp: string | null; usedMacs: Set<string>; data?: ConfigData }): NewNic[] {
   return nics.map((nic) => {
     const modeReq = (nic.mode as string | undefined) ?? null;
     const mode = modeReq === null || modeReq === 'auto' ? String(clusterNicParams.mode) : modeReq;
@@ -95,8 +99,6 @@ export function computeNics(nics: Dict[], clusterNicParams: Dict, opts: { nameCh
       network = null;
     } else {
       if (modeReq !== null || link !== null) throw new OpPrereqError('If network is given, no mode or link is allowed to be passed', ECODE.INVAL);
-      // Networks (gnt-network) are not managed by this cluster yet.
-      throw new OpPrereqError(`Network '${network}' not found`, ECODE.NOENT);
     }
     let nicIp: string | null;
     if (ip === null || ip.toLowerCase() === 'none') {
@@ -105,8 +107,12 @@ export function computeNics(nics: Dict[], clusterNicParams: Dict, opts: { nameCh
       if (!opts.nameCheck) throw new OpPrereqError('IP address set to auto but name checks have been skipped', ECODE.INVAL);
       nicIp = opts.defaultIp;
     } else {
-      if (ip.toLowerCase() === 'pool') throw new OpPrereqError('if ip=pool, parameter network must be passed too', ECODE.INVAL);
-      if (net.isIP(ip) === 0) throw new OpPrereqError(`Invalid IP address '${ip}'`, ECODE.INVAL);
+      // ip=pool is resolved once the primary node is known (checkNicNetworks).
+      if (ip.toLowerCase() === 'pool') {
+        if (network === null) throw new OpPrereqError('if ip=pool, parameter network must be passed too', ECODE.INVAL);
+      } else if (net.isIP(ip) === 0) {
+        throw new OpPrereqError(`Invalid IP address '${ip}'`, ECODE.INVAL);
+      }
       nicIp = ip;
     }
     if (mode === 'routed' && !nicIp && !network) {
@@ -127,6 +133,8 @@ export function computeNics(nics: Dict[], clusterNicParams: Dict, opts: { nameCh
     let name = (nic.name as string | null | undefined) ?? null;
     if (name !== null && name.toLowerCase() === 'none') name = null;
     const obj: NewNic = { mac, nicparams, uuid: crypto.randomUUID() };
+    // config.LookupNetwork, after the parameter checks as upstream (ip=pool stays "pool" until checkNicNetworks).
+    if (network !== null) obj.network = opts.data ? lookupNetwork(opts.data, network) : missingNetwork(network);
     if (nicIp !== null) obj.ip = nicIp;
     if (name !== null) obj.name = name;
     return obj;
@@ -136,4 +144,160 @@ export function computeNics(nics: Dict[], clusterNicParams: Dict, opts: { nameCh
 /** Replace "auto"/"generate" MACs by generated ones (LUInstanceCreate.CheckPrereq). */
 export function assignMacs(nics: NewNic[], prefix: string, taken: Set<string>): void {
   for (const nic of nics) if (nic.mac === MAC_AUTO || nic.mac === MAC_GENERATE) nic.mac = generateMac(prefix, taken);
+}
+
+/** A caller that does not pass the configuration cannot resolve networks. */
+function missingNetwork(network: string): never {
+  throw new OpPrereqError(`Network '${network}' not found`, ECODE.NOENT);
+}
+
+/**
+ * Addresses picked from pools (ip=pool) by jobs that have not committed their instance yet
+ * (upstream's temporary reservations in WConfd): network uuid → address → expiry (ms).
+ * A pick is dropped when its instance is committed, or after ten minutes.
+ */
+const picked = new Map<string, Map<string, number>>();
+const PICK_TTL_MS = 10 * 60_000;
+
+function pendingPicks(netUuid: string): Set<string> {
+  const m = picked.get(netUuid);
+  if (!m) return new Set();
+  const now = Date.now();
+  for (const [ip, expiry] of m) if (expiry < now) m.delete(ip);
+  return new Set(m.keys());
+}
+
+/**
+ * An address of the network's pool for ip=pool (the first free one that no other job
+ * picked meanwhile, nor in `exclude`), remembered until committed. AddressPoolError when
+ * the pool is full.
+ */
+export function pickPoolAddress(net: NetworkObject, exclude: ReadonlySet<string> = new Set()): string {
+  const ip = new AddressPool(structuredClone(net)).generateFree(new Set([...pendingPicks(net.uuid), ...exclude]));
+  if (!picked.has(net.uuid)) picked.set(net.uuid, new Map());
+  picked.get(net.uuid)!.set(ip, Date.now() + PICK_TTL_MS);
+  return ip;
+}
+
+/** Whether a job picked the address from the network's pool (ip=pool) and has not committed it yet. */
+export function addressPicked(netUuid: string, ip: string): boolean {
+  return pendingPicks(netUuid).has(ip);
+}
+
+/** Forget a pick: its address is committed to the pool, or the job gave it up. */
+export function dropPick(netUuid: string, ip: string): void {
+  picked.get(netUuid)?.delete(ip);
+}
+
+/** The node group's connection parameters of a network (config.GetGroupNetParams), or null. */
+export function groupNetParams(data: ConfigData, netUuid: string, nodeUuid: string): Dict | null {
+  const node = data.nodes[nodeUuid];
+  const group = node ? data.nodegroups[node.group] : undefined;
+  const p = ((group?.networks ?? {}) as Record<string, Dict>)[netUuid];
+  return p ? { ...p } : null;
+}
+
+/** config.CheckIPInNodeGroup: the name of a network connected to the node's group that contains the address. */
+export function networkOfIpInGroup(data: ConfigData, ip: string | null | undefined, nodeUuid: string): string | null {
+  if (ip === null || ip === undefined) return null;
+  const node = data.nodes[nodeUuid];
+  const group = node ? data.nodegroups[node.group] : undefined;
+  for (const netUuid of Object.keys((group?.networks ?? {}) as Dict)) {
+    const net = data.networks[netUuid];
+    if (net && new AddressPool(net).contains(ip)) return net.name;
+  }
+  return null;
+}
+
+/**
+ * LUInstanceCreate.CheckPrereq's network part, once the primary node is known: a NIC in a
+ * network takes the node group's connection parameters; ip=pool gets the first free
+ * address of the pool, another address must be free in it (with conflictsCheck, not even
+ * reserved externally). A NIC outside networks may not use an address of a network
+ * connected to the group (conflictsCheck). `info` gets upstream's LogInfo lines.
+ */
+export function checkNicNetworks(data: ConfigData, nics: NewNic[], pnode: NodeObject, conflictsCheck: boolean, info: (msg: string) => void): void {
+  nics.forEach((nic, idx) => {
+    const netUuid = nic.network ?? null;
+    if (netUuid === null) {
+      if (conflictsCheck) {
+        const conflicting = networkOfIpInGroup(data, nic.ip, pnode.uuid);
+        if (conflicting !== null) {
+          throw new OpPrereqError(`The requested IP address (${nic.ip}) belongs to network ${conflicting}, but the target NIC does not.`, ECODE.STATE);
+        }
+      }
+      return;
+    }
+    const net = data.networks[netUuid];
+    if (!net) throw new OpPrereqError(`Network '${netUuid}' not found`, ECODE.NOENT);
+    const netparams = groupNetParams(data, netUuid, pnode.uuid);
+    if (netparams === null) {
+      throw new OpPrereqError(`No netparams found for network ${net.name}. Probably not connected to node's ${pnode.name} nodegroup`, ECODE.INVAL);
+    }
+    info(`NIC/${idx} inherits netparams ${pyRepr(Object.values(netparams))}`);
+    nic.nicparams = netparams;
+    if (nic.ip === undefined || nic.ip === null) return;
+    const pool = new AddressPool(structuredClone(net));
+    if (nic.ip.toLowerCase() === 'pool') {
+      let ip: string;
+      try {
+        ip = pickPoolAddress(net);
+      } catch (err) {
+        if (!(err instanceof AddressPoolError)) throw err;
+        throw new OpPrereqError(`Unable to get a free IP for NIC ${idx} from the address pool`, ECODE.STATE);
+      }
+      nic.ip = ip;
+      info(`Chose IP ${ip} from network ${net.name}`);
+    } else {
+      let taken: boolean;
+      try {
+        taken = pool.isReserved(nic.ip) || (conflictsCheck && pool.isReserved(nic.ip, true)) || pendingPicks(netUuid).has(nic.ip);
+      } catch (err) {
+        if (!(err instanceof AddressPoolError)) throw err;
+        taken = true;
+      }
+      if (taken) throw new OpPrereqError(`IP address ${nic.ip} already in use or does not belong to network ${net.name}`, ECODE.NOTUNIQUE);
+    }
+  });
+}
+
+/**
+ * Reserve the addresses of an instance's NICs in their networks' pools, in the
+ * configuration change that adds the instance (what committing upstream's temporary IP
+ * reservations does). An address taken meanwhile fails the change.
+ */
+export function reserveNicIps(tx: ConfigTx, nics: readonly NicObject[]): void {
+  const touched = new Set<string>();
+  for (const nic of nics) {
+    if (!nic.network || !nic.ip) continue;
+    const net = tx.data.networks[nic.network];
+    if (!net) throw new ConfigurationError(`Network ${nic.network} of a NIC is not in the configuration`);
+    const pool = new AddressPool(net);
+    try {
+      pool.reserve(nic.ip);
+    } catch (err) {
+      if (!(err instanceof AddressPoolError)) throw err;
+      throw new OpPrereqError(`IP address ${nic.ip} already in use or does not belong to network ${net.name}`, ECODE.NOTUNIQUE);
+    }
+    picked.get(net.uuid)?.delete(nic.ip);
+    touched.add(net.uuid);
+  }
+  for (const uuid of touched) tx.modified(tx.data.networks[uuid]);
+}
+
+/** Give the addresses of an instance's NICs back to their networks' pools (instance removal). */
+export function releaseNicIps(tx: ConfigTx, inst: Pick<InstanceObject, 'nics'>): void {
+  const touched = new Set<string>();
+  for (const nic of inst.nics) {
+    if (!nic.network || !nic.ip) continue;
+    const net = tx.data.networks[nic.network];
+    if (!net) continue;
+    try {
+      new AddressPool(net).release(nic.ip);
+      touched.add(net.uuid);
+    } catch (err) {
+      if (!(err instanceof AddressPoolError)) throw err;
+    }
+  }
+  for (const uuid of touched) tx.modified(tx.data.networks[uuid]);
 }

@@ -4,6 +4,7 @@ import { OpExecError } from '../../core/errors.ts';
 import type { OpInput } from '../../core/opcodes.ts';
 import type { InstanceObject } from '../config/model.ts';
 import type { HookSpec, LogicalUnit, LUContext } from './base.ts';
+import { releaseNicIps } from './instance-nics.ts';
 import { removeDisks } from './instance-storage.ts';
 import { callNode, instanceHooks, instanceLU, instDict, nodeName, raiseRpc } from './instance-utils.ts';
 
@@ -22,6 +23,7 @@ export async function removeInstance(ctx: LUContext, inst: InstanceObject, ignor
 export async function removeInstanceFromConfig(ctx: LUContext, inst: InstanceObject): Promise<void> {
   await ctx.config.update((tx) => {
     for (const d of inst.disks) tx.remove('disks', d);
+    releaseNicIps(tx, inst);
     tx.remove('instances', inst.uuid);
   });
 }

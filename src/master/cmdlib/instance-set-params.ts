@@ -10,10 +10,17 @@ import { BES_PARAMETER_TYPES, forceDictType, HVS_PARAMETER_TYPES, NICS_PARAMETER
 import {
   filledBeParams, instanceDiskTemplate, instanceDisks, MAX_DISKS, MAX_NICS, osBaseName,
 } from '../config/instance-params.ts';
-import type { DiskObject, InstanceObject, NicObject } from '../config/model.ts';
+import { AddressPool, AddressPoolError } from '../config/address-pool.ts';
+import type { DiskObject, InstanceObject, NetworkObject, NicObject } from '../config/model.ts';
+import type { ConfigTx } from '../config/store.ts';
 import { logInfo, type HookSpec, type LogicalUnit, type LUContext } from './base.ts';
-import { checkNicParams, clusterMacs, generateMac, INIC_PARAMS_TYPES, normalizeMac } from './instance-nics.ts';
+import {
+  addressPicked, checkNicParams, clusterMacs, dropPick, generateMac, groupNetParams, INIC_PARAMS_TYPES, networkOfIpInGroup, normalizeMac,
+  pickPoolAddress,
+} from './instance-nics.ts';
+import { lookupNetwork } from './tags.ts';
 import { groupIpolicy, ipolicyViolations } from './instance-ipolicy.ts';
+import { checkHypervisorParams } from './hv-validate.ts';
 import {
   calculateFileStorageDir, createDisks, DEFAULT_FILE_DRIVER, DISK_ACCESS_MODES, forceDiskParams, generateDisks,
   MODIFIABLE_IDISK_PARAMS_TYPES, removeDisks, shutdownInstanceDisks, undoCreateDisks, validateDeviceNames, waitForSync,
@@ -101,18 +108,21 @@ function verifyNicModification(op: Action, params: Dict): void {
   if (op !== 'add' && op !== 'modify') return;
   const name = params.name as string | null | undefined;
   if (typeof name === 'string' && name.toLowerCase() === 'none') params.name = null;
-  const network = params.network as string | null | undefined;
-  if (network !== undefined && network !== null) {
-    if (network.toLowerCase() === 'none') params.network = null;
-    else if (params.link !== undefined || params.mode !== undefined) throw new OpPrereqError('If network is given mode or link should not', ECODE.INVAL);
-    else throw new OpPrereqError(`Network '${network}' not found`, ECODE.NOENT);
+  let network = (params.network as string | null | undefined) ?? null;
+  if (network !== null) {
+    if (network.toLowerCase() === 'none') {
+      params.network = null;
+      network = null;
+    } else if ((params.link ?? null) !== null || (params.mode ?? null) !== null) {
+      throw new OpPrereqError('If network is given mode or link should not', ECODE.INVAL);
+    }
   }
   if (op === 'add' && params.mac === undefined) params.mac = 'auto';
   const ip = params.ip as string | null | undefined;
   if (ip !== undefined && ip !== null) {
     if (ip.toLowerCase() === 'none') params.ip = null;
     else if (ip.toLowerCase() === 'pool') {
-      if (op === 'add') throw new OpPrereqError('If ip=pool, parameter network cannot be none', ECODE.INVAL);
+      if (op === 'add' && network === null) throw new OpPrereqError('If ip=pool, parameter network cannot be none', ECODE.INVAL);
     } else if (net.isIP(ip) === 0) {
       throw new OpPrereqError(`Invalid IP address '${ip}'`, ECODE.INVAL);
     }
@@ -140,6 +150,9 @@ export function instanceSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
   let osPrivInst: Dict = {};
   let newNics: NicObject[] | null = null;
   let nicChanges: Change[] = [];
+  /** Pool addresses ([network uuid, address]) the NIC changes give back and take. */
+  const ipReleases: Array<[string, string]> = [];
+  const ipReserves: Array<[string, string]> = [];
   const warnings: string[] = [];
   const has = (v: unknown) => v !== null && v !== undefined && !(typeof v === 'object' && Object.keys(v as object).length === 0);
 
@@ -236,6 +249,8 @@ export function instanceSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
       if (has(op.hvparams)) {
         hvInst = updatedParams(inst.hvparams ?? {}, op.hvparams as Dict);
         forceDictType(hvInst, HVS_PARAMETER_TYPES);
+        // CheckHVParams: the nodes' hypervisor must accept the new values (kvm: this qemu).
+        await checkHypervisorParams(ctx, nodes, inst.hypervisor, hvInst);
       }
       // _ProcessBeParams
       const beOld = filledBeParams(data, inst);
@@ -296,71 +311,80 @@ export function instanceSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
         if (delta > 0) await checkNodeFreeMemory(ctx, pnode, `ballooning memory for instance ${inst.name}`, delta, inst.hypervisor, hvp);
       }
 
-      // NIC changes, prepared on copies (the hooks see the result)
-      if (nicMods.length > 0) {
-        const nics: NicObject[] = inst.nics.map((n) => structuredClone(n));
-        const changes: Change[] = [];
-        const macs = clusterMacs(data);
-        const prefix = String(c.mac_prefix ?? 'aa:00:00');
-        const nicDefaults = ((c.nicparams as Record<string, Dict> | undefined)?.default) ?? {};
-        for (const [action, ident, params] of nicMods) {
-          if (action === 'add') {
-            const at = indexForAdd('NIC', ident, nics.length);
-            const nicparams = prepareNicParams({}, params, nicDefaults, null);
-            const mac = takeMac(params.mac as string, macs, prefix);
-            const nic: NicObject = { mac, nicparams, uuid: crypto.randomUUID() };
-            if (params.ip) nic.ip = params.ip as string;
-            if (params.name) nic.name = params.name as string;
-            nics.splice(at, 0, nic);
-            const filled = { ...nicDefaults, ...nicparams };
-            changes.push([`nic.${at}`, `add:mac=${mac},ip=${pyNone(params.ip)},mode=${String(filled.mode)},link=${String(filled.link)},network=${pyNone(params.network)}`]);
-          } else if (action === 'modify') {
-            const at = indexOfItem('NIC', ident, nics);
-            const nic = nics[at];
-            if (params.mac !== undefined) {
-              if (params.mac === null) throw new OpPrereqError('Cannot unset the NIC MAC address', ECODE.INVAL);
-              params.mac = takeMac(params.mac as string, macs, prefix);
+      try {
+        // NIC changes, prepared on copies (the hooks see the result); the pool addresses
+        // to take and give back are committed with the instance in exec.
+        if (nicMods.length > 0) {
+          const nics: NicObject[] = inst.nics.map((n) => structuredClone(n));
+          const changes: Change[] = [];
+          const macs = clusterMacs(data);
+          for (const [action, ident, params] of nicMods) {
+            if (action === 'add') {
+              const at = indexForAdd('NIC', ident, nics.length);
+              // _PrepareNicCreate + _CreateNewNic
+              const { filled, netUuid } = prepareNicModification(params, null, null, {}, macs);
+              const mac = params.mac as string;
+              const ip = (params.ip as string | null | undefined) ?? null;
+              const nic: NicObject = { mac, nicparams: filled, uuid: crypto.randomUUID() };
+              if (ip !== null) nic.ip = ip;
+              if (netUuid !== null) nic.network = netUuid;
+              if (params.name) nic.name = params.name as string;
+              nics.splice(at, 0, nic);
+              changes.push([`nic.${at}`, `add:mac=${mac},ip=${pyNone(ip)},mode=${String(filled.mode)},link=${String(filled.link)},network=${pyNone(params.network)}`]);
+            } else if (action === 'modify') {
+              const at = indexOfItem('NIC', ident, nics);
+              const nic = nics[at];
+              // _PrepareNicMod + _ApplyNicMods
+              const { filled, netUuid } = prepareNicModification(params, nic.ip ?? null, nic.network ?? null, nic.nicparams, macs);
+              for (const key of ['mac', 'ip', 'name'] as const) {
+                if (!Object.hasOwn(params, key)) continue;
+                changes.push([`nic.${key}/${at}`, params[key]]);
+                if (params[key] === null) delete nic[key];
+                else (nic as unknown as Dict)[key] = params[key];
+              }
+              if (netUuid !== (nic.network ?? null)) {
+                changes.push([`nic.network/${at}`, Object.hasOwn(params, 'network') ? params.network : netUuid]);
+                if (netUuid === null) delete nic.network;
+                else nic.network = netUuid;
+              }
+              nic.nicparams = filled;
+              for (const [k, v] of Object.entries(filled)) changes.push([`nic.${k}/${at}`, v]);
+            } else {
+              const at = indexOfItem('NIC', ident, nics);
+              // _PrepareNicRemove: the address goes back to its network's pool.
+              const [removed] = nics.splice(at, 1);
+              if (removed.network && removed.ip) ipReleases.push([removed.network, removed.ip]);
+              changes.push([`NIC/${at}`, 'remove']);
             }
-            const nicparams = prepareNicParams(nic.nicparams, params, nicDefaults, nic.ip ?? null);
-            for (const key of ['mac', 'ip', 'name'] as const) {
-              if (!Object.hasOwn(params, key)) continue;
-              changes.push([`nic.${key}/${at}`, params[key]]);
-              if (params[key] === null) delete nic[key];
-              else (nic as unknown as Dict)[key] = params[key];
-            }
-            if (['mode', 'link', 'vlan'].some((k) => Object.hasOwn(params, k))) {
-              nic.nicparams = nicparams;
-              for (const [k, v] of Object.entries({ ...nicDefaults, ...nicparams })) changes.push([`nic.${k}/${at}`, v]);
-            }
-          } else {
-            const at = indexOfItem('NIC', ident, nics);
-            nics.splice(at, 1);
-            changes.push([`NIC/${at}`, 'remove']);
+          }
+          validateDeviceNames('NIC', nics.map((n) => n.name));
+          if (nics.length > MAX_NICS) throw new OpPrereqError(`Instance has too many network interfaces (${MAX_NICS}), cannot add more`, ECODE.STATE);
+          newNics = nics;
+          nicChanges = changes;
+        }
+
+        if (!op.ignore_ipolicy) {
+          const group = data.nodegroups[ctx.config.node(pnode)?.group ?? ''];
+          const ipolicy = groupIpolicy(data, group);
+          const sizes = [...disks.map((d) => d.size)];
+          const kept = sizes.filter((_, i) => !diskMods.some(([a, at]) => a === 'remove' && at === i));
+          const spec = {
+            diskCount: kept.length + newSizes.length, diskSizes: [...kept, ...newSizes],
+            nicCount: (newNics ?? inst.nics).length, spindleUse: beNew.spindle_use, cpuCount: beNew.vcpus,
+          };
+          const template = instanceDiskTemplate(data, inst);
+          const res = [
+            ...ipolicyViolations(ipolicy, { ...spec, memorySize: beNew.maxmem }, template),
+            ...ipolicyViolations(ipolicy, { ...spec, memorySize: beNew.minmem }, template),
+          ];
+          if (res.length > 0) {
+            throw new OpPrereqError(`Instance allocation to group ${group?.uuid ?? ''} (${group?.name ?? ''}) violates policy: ${[...new Set(res)].join(', ')}`, ECODE.INVAL);
           }
         }
-        validateDeviceNames('NIC', nics.map((n) => n.name));
-        if (nics.length > MAX_NICS) throw new OpPrereqError(`Instance has too many network interfaces (${MAX_NICS}), cannot add more`, ECODE.STATE);
-        newNics = nics;
-        nicChanges = changes;
-      }
-
-      if (!op.ignore_ipolicy) {
-        const group = data.nodegroups[ctx.config.node(pnode)?.group ?? ''];
-        const ipolicy = groupIpolicy(data, group);
-        const sizes = [...disks.map((d) => d.size)];
-        const kept = sizes.filter((_, i) => !diskMods.some(([a, at]) => a === 'remove' && at === i));
-        const spec = {
-          diskCount: kept.length + newSizes.length, diskSizes: [...kept, ...newSizes],
-          nicCount: (newNics ?? inst.nics).length, spindleUse: beNew.spindle_use, cpuCount: beNew.vcpus,
-        };
-        const template = instanceDiskTemplate(data, inst);
-        const res = [
-          ...ipolicyViolations(ipolicy, { ...spec, memorySize: beNew.maxmem }, template),
-          ...ipolicyViolations(ipolicy, { ...spec, memorySize: beNew.minmem }, template),
-        ];
-        if (res.length > 0) {
-          throw new OpPrereqError(`Instance allocation to group ${group?.uuid ?? ''} (${group?.name ?? ''}) violates policy: ${[...new Set(res)].join(', ')}`, ECODE.INVAL);
-        }
+      } catch (err) {
+        // The addresses picked from pools (ip=pool) go back for other jobs.
+        dropPoolPicks();
+        throw err;
       }
     },
 
@@ -377,55 +401,218 @@ export function instanceSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
     },
 
     async exec() {
-      for (const w of warnings) ctx.feedback(`WARNING: ${w}`);
-      const result: Change[] = [];
-      if (op.runtime_mem) {
-        const r = await callNode(ctx, inst.primary_node, 'instance_balloon_memory', [instDict(ctx, inst), op.runtime_mem]);
-        raiseRpc(r, 'Cannot modify instance runtime memory');
-        result.push(['runtime_memory', op.runtime_mem]);
+      try {
+        return await execChanges();
+      } finally {
+        dropPoolPicks();
       }
-      for (const [action, at, params] of diskMods) {
-        inst = ctx.config.data.instances[inst.uuid];
-        if (action === 'add') result.push(...await addDisk(at as number, params));
-        else if (action === 'modify') result.push(...await modifyDisk(at as number, params));
-        else result.push(...await removeDisk(at as number));
-      }
-      inst = await ctx.config.update((tx) => {
-        const i = tx.data.instances[inst.uuid];
-        if (newNics) {
-          i.nics = newNics;
-          result.push(...nicChanges);
-        }
-        if (has(op.hvparams)) {
-          i.hvparams = hvInst;
-          for (const [k, v] of Object.entries(op.hvparams as Dict)) result.push([`hv/${k}`, v]);
-        }
-        if (has(op.beparams)) {
-          i.beparams = beInst;
-          for (const [k, v] of Object.entries(op.beparams as Dict)) result.push([`be/${k}`, v]);
-        }
-        if (op.os_name) i.os = op.os_name as string;
-        if (has(op.osparams)) {
-          i.osparams = osInst;
-          for (const [k, v] of Object.entries(op.osparams as Dict)) result.push([`os/${k}`, v]);
-        }
-        if (has(op.osparams_private)) {
-          i.osparams_private = osPrivInst;
-          for (const k of Object.keys(op.osparams_private as Dict)) result.push([`os_private/${k}`, '<redacted>']);
-        }
-        tx.modified(i);
-        return i;
-      });
-      if (op.offline === true) {
-        inst = await setInstanceStatus(ctx, inst.uuid, { adminState: 'offline', source: 'admin', disksActive: false });
-        result.push(['admin_state', 'offline']);
-      } else if (op.offline === false) {
-        inst = await markInstanceDown(ctx, inst.uuid);
-        result.push(['admin_state', 'down']);
-      }
-      return result;
     },
   });
+
+  /** Exec: the changes in order; the result lists [what, new value]. */
+  async function execChanges(): Promise<Change[]> {
+    for (const w of warnings) ctx.feedback(`WARNING: ${w}`);
+    const result: Change[] = [];
+    if (op.runtime_mem) {
+      const r = await callNode(ctx, inst.primary_node, 'instance_balloon_memory', [instDict(ctx, inst), op.runtime_mem]);
+      raiseRpc(r, 'Cannot modify instance runtime memory');
+      result.push(['runtime_memory', op.runtime_mem]);
+    }
+    for (const [action, at, params] of diskMods) {
+      inst = ctx.config.data.instances[inst.uuid];
+      if (action === 'add') result.push(...await addDisk(at as number, params));
+      else if (action === 'modify') result.push(...await modifyDisk(at as number, params));
+      else result.push(...await removeDisk(at as number));
+    }
+    inst = await ctx.config.update((tx) => {
+      const i = tx.data.instances[inst.uuid];
+      if (newNics) {
+        commitNicAddresses(tx);
+        i.nics = newNics;
+        result.push(...nicChanges);
+      }
+      if (has(op.hvparams)) {
+        i.hvparams = hvInst;
+        for (const [k, v] of Object.entries(op.hvparams as Dict)) result.push([`hv/${k}`, v]);
+      }
+      if (has(op.beparams)) {
+        i.beparams = beInst;
+        for (const [k, v] of Object.entries(op.beparams as Dict)) result.push([`be/${k}`, v]);
+      }
+      if (op.os_name) i.os = op.os_name as string;
+      if (has(op.osparams)) {
+        i.osparams = osInst;
+        for (const [k, v] of Object.entries(op.osparams as Dict)) result.push([`os/${k}`, v]);
+      }
+      if (has(op.osparams_private)) {
+        i.osparams_private = osPrivInst;
+        for (const k of Object.keys(op.osparams_private as Dict)) result.push([`os_private/${k}`, '<redacted>']);
+      }
+      tx.modified(i);
+      return i;
+    });
+    if (op.offline === true) {
+      inst = await setInstanceStatus(ctx, inst.uuid, { adminState: 'offline', source: 'admin', disksActive: false });
+      result.push(['admin_state', 'offline']);
+    } else if (op.offline === false) {
+      inst = await markInstanceDown(ctx, inst.uuid);
+      result.push(['admin_state', 'down']);
+    }
+    return result;
+  }
+
+  /** Forget this job's pool picks (committed by now, or given up). */
+  function dropPoolPicks(): void {
+    for (const [uuid, ip] of ipReserves) dropPick(uuid, ip);
+  }
+
+  /**
+   * _PrepareNicModification for a NIC being added (old values null/{}) or modified: the
+   * network (its node group's netparams replace the NIC's own, whose link or mode may
+   * then not be changed), the filled nicparams checked, the MAC (generated for
+   * auto/generate, or when the NIC changes to a network of another MAC prefix), and the
+   * address: ip=pool takes the pool's first free one, another address in a network must be
+   * free there, one outside networks must not belong to a network of the node's group
+   * (conflicts check); the old address goes back to its pool. `params` get the MAC and
+   * address chosen.
+   */
+  function prepareNicModification(params: Dict, oldIp: string | null, oldNet: string | null, oldParams: Dict, macs: Set<string>): { filled: Dict; netUuid: string | null } {
+    const data = ctx.config.data;
+    const pnode = inst.primary_node;
+    const c = ctx.config.cluster as Dict;
+    const update: Dict = {};
+    for (const k of ['mode', 'link', 'vlan']) if (Object.hasOwn(params, k)) update[k] = params[k];
+    const reqLink = (update.link as string | null | undefined) ?? null;
+    const reqMode = (update.mode as string | null | undefined) ?? null;
+
+    const netRef = Object.hasOwn(params, 'network') ? (params.network as string | null) : oldNet;
+    const netUuid = netRef ? lookupNetwork(data, netRef) : null;
+    const net = netUuid !== null ? data.networks[netUuid] : null;
+    let newParams: Dict;
+    if (net) {
+      const netparams = groupNetParams(data, net.uuid, pnode);
+      if (netparams === null) throw new OpPrereqError(`No netparams found for the network ${net.name}, probably not connected`, ECODE.INVAL);
+      newParams = netparams;
+    } else {
+      newParams = updatedParams(oldParams, update);
+    }
+    forceDictType(newParams, NICS_PARAMETER_TYPES);
+    const filled = { ...(((c.nicparams as Record<string, Dict> | undefined)?.default) ?? {}), ...newParams };
+    checkNicParams(filled);
+    if (filled.mode === 'routed') {
+      const ip = Object.hasOwn(params, 'ip') ? (params.ip as string | null) : oldIp;
+      if (ip === null && !net) throw new OpPrereqError('Cannot set the NIC IP address to None on a routed NIC if not attached to a network', ECODE.INVAL);
+    } else if (filled.mode === 'openvswitch') {
+      logInfo(ctx, 'OVS links are currently not checked for correctness');
+    }
+
+    const macPrefix = (uuid: string | null) => (uuid !== null ? (data.networks[uuid]?.mac_prefix ?? null) : null);
+    const newMac = () => generateMac(macPrefix(netUuid) ?? String(c.mac_prefix ?? 'aa:00:00'), macs);
+    if (Object.hasOwn(params, 'mac')) {
+      const mac = params.mac as string | null;
+      if (mac === null) throw new OpPrereqError('Cannot unset the NIC MAC address', ECODE.INVAL);
+      if (mac === 'auto' || mac === 'generate') {
+        params.mac = newMac();
+      } else {
+        if (macs.has(mac)) throw new OpPrereqError(`MAC address '${mac}' already in use in cluster`, ECODE.NOTUNIQUE);
+        macs.add(mac);
+      }
+    } else if (netUuid !== oldNet && macPrefix(netUuid) !== macPrefix(oldNet)) {
+      params.mac = newMac();
+    }
+
+    const newIp = Object.hasOwn(params, 'ip') ? (params.ip as string | null) : oldIp;
+    if (newIp !== oldIp || netUuid !== oldNet) {
+      if (newIp) {
+        if (newIp.toLowerCase() === 'pool') {
+          if (!net) throw new OpPrereqError('ip=pool, but no network found', ECODE.INVAL);
+          let ip: string;
+          try {
+            ip = pickPoolAddress(net, takenHere(net.uuid));
+          } catch (err) {
+            if (!(err instanceof AddressPoolError)) throw err;
+            throw new OpPrereqError('Unable to get a free IP from the address pool', ECODE.STATE);
+          }
+          ipReserves.push([net.uuid, ip]);
+          logInfo(ctx, `Chose IP ${ip} from network ${net.name}`);
+          params.ip = ip;
+        } else if (net) {
+          if (!ipAvailable(net, newIp)) throw new OpPrereqError(`IP ${newIp} not available in network ${net.name}`, ECODE.NOTUNIQUE);
+          ipReserves.push([net.uuid, newIp]);
+          logInfo(ctx, `Reserving IP ${newIp} in network ${net.name}`);
+        } else if (op.conflicts_check !== false) {
+          const conflicting = networkOfIpInGroup(data, newIp, pnode);
+          if (conflicting !== null) {
+            throw new OpPrereqError(`The requested IP address (${newIp}) belongs to network ${conflicting}, but the target NIC does not.`, ECODE.STATE);
+          }
+        }
+      }
+      if (oldIp && oldNet) ipReleases.push([oldNet, oldIp]);
+    } else if (oldNet !== null && (reqLink !== null || reqMode !== null)) {
+      throw new OpPrereqError('Not allowed to change link or mode of a NIC that is connected to a network', ECODE.INVAL);
+    }
+    return { filled, netUuid };
+  }
+
+  /** Addresses of the network this job already takes. */
+  function takenHere(netUuid: string): Set<string> {
+    return new Set(ipReserves.filter(([u]) => u === netUuid).map(([, ip]) => ip));
+  }
+
+  /**
+   * ReserveIp's check: the address in the network, not used by an instance (unless this
+   * job gives it back), nor picked by another job or this one, nor (conflicts check)
+   * reserved externally.
+   */
+  function ipAvailable(net: NetworkObject, ip: string): boolean {
+    try {
+      const pool = new AddressPool(net);
+      if (pool.isReserved(ip) && !ipReleases.some(([u, a]) => u === net.uuid && a === ip)) return false;
+      if (op.conflicts_check !== false && pool.isReserved(ip, true)) return false;
+    } catch (err) {
+      if (!(err instanceof AddressPoolError)) throw err;
+      return false;
+    }
+    return !addressPicked(net.uuid, ip) && !takenHere(net.uuid).has(ip);
+  }
+
+  /**
+   * The NIC changes' addresses given back to and taken from the pools, in the change that
+   * stores the NICs (all checked on copies first: a failure leaves the configuration as it was).
+   */
+  function commitNicAddresses(tx: ConfigTx): void {
+    const pools = new Map<string, AddressPool>();
+    const poolOf = (uuid: string): AddressPool | null => {
+      const net = tx.data.networks[uuid];
+      if (!net) return null;
+      if (!pools.has(uuid)) pools.set(uuid, new AddressPool(structuredClone(net)));
+      return pools.get(uuid)!;
+    };
+    for (const [uuid, ip] of ipReleases) {
+      try {
+        poolOf(uuid)?.release(ip);
+      } catch (err) {
+        if (!(err instanceof AddressPoolError)) throw err;
+        // Upstream only logs "Release IP ... not contained in network ...".
+      }
+    }
+    for (const [uuid, ip] of ipReserves) {
+      const pool = poolOf(uuid);
+      if (!pool) throw new OpPrereqError(`Network '${uuid}' not found`, ECODE.NOENT);
+      try {
+        pool.reserve(ip);
+      } catch (err) {
+        if (!(err instanceof AddressPoolError)) throw err;
+        throw new OpPrereqError(`IP ${ip} not available in network ${pool.net.name}`, ECODE.NOTUNIQUE);
+      }
+    }
+    for (const [uuid, pool] of pools) {
+      const net = tx.data.networks[uuid];
+      if (net.reservations === pool.net.reservations) continue;
+      net.reservations = pool.net.reservations;
+      tx.modified(net);
+    }
+  }
 
   /** _CreateNewDisk + _PostAddDisk */
   async function addDisk(idx: number, params: Dict): Promise<Change[]> {
@@ -521,29 +708,6 @@ function renumberDisks(all: Record<string, DiskObject>, uuids: string[], modifie
 
 function pyNone(v: unknown): string {
   return v === null || v === undefined ? 'None' : String(v);
-}
-
-/** A NIC's new own nicparams (GetUpdatedParams on mode/link/vlan), checked filled. */
-function prepareNicParams(old: Dict, params: Dict, defaults: Dict, oldIp: string | null): Dict {
-  const update: Dict = {};
-  for (const k of ['mode', 'link', 'vlan']) if (Object.hasOwn(params, k)) update[k] = params[k];
-  const next = updatedParams(old, update);
-  forceDictType(next, NICS_PARAMETER_TYPES);
-  const filled = { ...defaults, ...next };
-  checkNicParams(filled);
-  const ip = Object.hasOwn(params, 'ip') ? (params.ip as string | null) : oldIp;
-  if (filled.mode === 'routed' && ip === null) {
-    throw new OpPrereqError('Cannot set the NIC IP address to None on a routed NIC if not attached to a network', ECODE.INVAL);
-  }
-  return next;
-}
-
-/** A NIC's MAC: generated for auto/generate, else checked to be unused in the cluster. */
-function takeMac(mac: string, taken: Set<string>, prefix: string): string {
-  if (mac === 'auto' || mac === 'generate') return generateMac(prefix, taken);
-  if (taken.has(mac)) throw new OpPrereqError(`MAC address '${mac}' already in use in cluster`, ECODE.NOTUNIQUE);
-  taken.add(mac);
-  return mac;
 }
 
 /** CheckNodeHasOS through os_diagnose: the OS must be valid on the node, with a known variant. */

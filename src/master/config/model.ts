@@ -100,15 +100,42 @@ export interface DiskObject extends ConfigObject {
   params: Record<string, unknown>;
 }
 
+/** A Network as config.data stores it (objects.Network); optional keys are left out when unset. */
+export interface NetworkObject extends ConfigObject {
+  name: string;
+  network: string;
+  gateway?: string | null;
+  network6?: string | null;
+  gateway6?: string | null;
+  mac_prefix?: string | null;
+  reservations?: string;
+  ext_reservations?: string;
+  tags: string[];
+}
+
+/** A job filter rule as config.data stores it (objects.FilterRule; no serial number or times). */
+export interface FilterRuleObject {
+  uuid: string;
+  /** The highest job id when the rule was added or replaced. */
+  watermark: number;
+  /** Non-negative; lower numbers are applied first. */
+  priority: number;
+  /** [["jobid" | "opcode" | "reason", <query filter>], ...] */
+  predicates: unknown[][];
+  /** "ACCEPT" | "PAUSE" | "REJECT" | "CONTINUE" | ["RATE_LIMIT", n] */
+  action: string | [string, number];
+  reason_trail: unknown[][];
+}
+
 export interface ConfigData {
   version: number;
   cluster: ClusterObject;
   nodes: Record<string, NodeObject>;
   nodegroups: Record<string, NodeGroupObject>;
   instances: Record<string, InstanceObject>;
-  networks: Record<string, ConfigObject>;
+  networks: Record<string, NetworkObject>;
   disks: Record<string, DiskObject>;
-  filters: Record<string, ConfigObject>;
+  filters: Record<string, FilterRuleObject>;
   serial_no: number;
   ctime: number;
   mtime: number;

@@ -5,10 +5,24 @@
 import crypto from 'node:crypto';
 import { ConfigurationError } from '../../core/errors.ts';
 import { DurableConfig, SECTIONS, serializeConfig, type ConfigDelta, type Section } from '../../core/config-journal.ts';
+import { isRawJson } from '../../core/json.ts';
 import { writeFileAtomicSync } from '../../util/fs.ts';
 import { nowFloat, type ConfigData, type ConfigObject, type NodeGroupObject, type NodeObject } from './model.ts';
 
 export { SECTIONS, serializeConfig, readConfigFile, type Section } from '../../core/config-journal.ts';
+
+/**
+ * A deep copy of JSON data. Unlike structuredClone it keeps preserved big integers
+ * (src/core/json.ts's raw JSON values, e.g. the nanosecond timestamps of a job filter
+ * rule's reason trail), which are immutable and shared.
+ */
+function cloneJson<T>(v: T): T {
+  if (v === null || typeof v !== 'object' || isRawJson(v)) return v;
+  if (Array.isArray(v)) return v.map(cloneJson) as T;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) out[k] = cloneJson(x);
+  return out as T;
+}
 
 /** Write a new cluster's config.data (gnt-cluster init). */
 export function writeConfigFileSync(file: string, data: ConfigData): void {
@@ -20,7 +34,7 @@ export interface ConfigTx {
   readonly data: ConfigData;
   /** Record that an object (the cluster, a node, a group, …) changed: bumps its serial_no and mtime. */
   modified(obj: ConfigObject): void;
-  /** Add a new object to a section (serial_no 1, ctime = mtime = now unless set). */
+  /** Add (or replace) an object in a section (serial_no 1, ctime = mtime = now unless set; filter rules have none). */
   add(section: Section, obj: ConfigObject): void;
   /** Remove an object from a section. */
   remove(section: Section, uuid: string): void;
@@ -142,9 +156,12 @@ export class ConfigStore {
         },
         add(section, obj) {
           membership.add(section);
-          obj.serial_no ??= 1;
-          obj.ctime ??= now;
-          obj.mtime ??= now;
+          // Filter rules carry no serial number or times (objects.FilterRule).
+          if (section !== 'filters') {
+            obj.serial_no ??= 1;
+            obj.ctime ??= now;
+            obj.mtime ??= now;
+          }
           (data[section] as Record<string, ConfigObject>)[obj.uuid] = obj;
           del.delete(obj.uuid);
           set.set(obj.uuid, [section, obj]);
@@ -161,7 +178,7 @@ export class ConfigStore {
       data.serial_no += 1;
       data.mtime = now;
       // The record carries copies: the objects may change again before it is sent.
-      const delta: ConfigDelta = structuredClone({
+      const delta: ConfigDelta = cloneJson({
         serial: data.serial_no,
         mtime: now,
         ...(cluster ? { cluster: data.cluster } : {}),

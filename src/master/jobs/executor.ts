@@ -14,6 +14,7 @@ import { LOGICAL_UNITS } from '../cmdlib/index.ts';
 import { EXCLUSIVE_BGL, type LockPlan, type LUContext, type MasterServices } from '../cmdlib/base.ts';
 import { HooksMaster } from '../hooks.ts';
 import { LEVELS, LockTimeout, lockAttemptTimeouts, type LockManager } from '../locking/manager.ts';
+import { JobFilterGate } from './filters.ts';
 import type { JobQueue } from './queue.ts';
 
 /** Thrown inside a job that is being cancelled. */
@@ -39,6 +40,8 @@ export class JobExecutor {
   private runnable: Job[] = [];
   private running = 0;
   private active = new Map<number, Active>();
+  /** The jobs handed to runJob and not finished (what job filters' rate limits count). */
+  private started = new Map<number, Job>();
   private idleWaiters: Array<() => void> = [];
   /** Shutting down: nothing new starts or waits; it stays queued for the next start. */
   private stopping = false;
@@ -95,19 +98,44 @@ export class JobExecutor {
   }
 
   private pump(): void {
-    while (this.running < Math.max(1, this.maxRunning()) && this.runnable.length > 0) {
-      const job = this.runnable.shift()!;
-      if (isFinalized(job)) continue;
+    // Job filter rules and reason rate limits (./filters.ts) decide which queued jobs start.
+    const gate = new JobFilterGate(Object.values(this.config.data.filters ?? {}), this.started.values());
+    if (gate.hasReject) this.runnable = this.runnable.filter((job) => gate.rule(job)?.action !== 'REJECT' || !this.reject(job));
+    for (let i = 0; i < this.runnable.length && this.running < Math.max(1, this.maxRunning());) {
+      const job = this.runnable[i];
+      if (isFinalized(job)) {
+        this.runnable.splice(i, 1);
+        continue;
+      }
+      if (gate.decide(job) !== 'run') {
+        i++;
+        continue;
+      }
+      this.runnable.splice(i, 1);
       this.running++;
+      this.started.set(job.id, job);
       this.runJob(job)
         .catch((err) => this.log.error({ job: job.id, err: String(err) }, 'job processing failed'))
         .finally(() => {
           this.running--;
           this.active.delete(job.id);
+          this.started.delete(job.id);
           if (this.running === 0) for (const w of this.idleWaiters.splice(0)) w();
           this.pump();
         });
     }
+  }
+
+  /** Look at the queued jobs again: the job filter rules changed. */
+  reschedule(): void {
+    if (!this.stopping) this.pump();
+  }
+
+  /** A queued job a REJECT rule applies to is cancelled (upstream's cancelRejectedJobs: no result). */
+  private reject(job: Job): true {
+    this.queue.finalizeUnfinished(job, 'canceled', null);
+    this.queue.commit(job).catch((err) => this.log.error({ job: job.id, err: String(err) }, 'cannot record a rejected job'));
+    return true;
   }
 
   private async runJob(job: Job): Promise<void> {
@@ -162,6 +190,10 @@ export class JobExecutor {
       feedback: (message) => {
         this.queue.appendLog(job, index, ELOG_MESSAGE, message);
         void this.queue.commit(job).catch(() => undefined);
+      },
+      releaseLocks: (level, keep) => {
+        const drop = (this.locks.owned(owner).get(level) ?? []).filter((name) => !keep.includes(name));
+        if (drop.length > 0) this.locks.release(owner, level, drop);
       },
     };
     try {

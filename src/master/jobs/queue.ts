@@ -165,6 +165,11 @@ export class JobQueue {
     this.finalizeUnfinished(job, 'error', err.encode());
   }
 
+  /** The highest job id handed out (a job filter rule's watermark). */
+  get serial(): number {
+    return this.lastSerial;
+  }
+
   get drained(): boolean {
     return fs.existsSync(this.paths.queueDrain);
   }

@@ -15,6 +15,9 @@ import { GROUP_FIELDS, groupViews } from '../config/group-fields.ts';
 import { INSTANCE_FIELDS, instanceViews } from '../config/instance-fields.ts';
 import { OS_FIELDS, osViews } from '../config/os-fields.ts';
 import { EXPORT_FIELDS, exportViews, exportsByNode } from '../config/export-fields.ts';
+import { NETWORK_FIELDS, networkViews } from '../config/network-fields.ts';
+import { FILTER_FIELDS, filterViews } from '../config/filter-fields.ts';
+import { deleteFilter, replaceFilter, type FilterDeps } from '../cmdlib/filter.ts';
 import { queryTags } from '../cmdlib/tags.ts';
 import type { MethodTable } from './server.ts';
 import type { Master } from '../master.ts';
@@ -67,7 +70,10 @@ export function luxiMethods(master: Master): MethodTable {
     instance: { fields: INSTANCE_FIELDS, items: (fields, filter) => instanceViews(config, master.rpc, fields, filter) },
     os: { fields: OS_FIELDS, items: () => osViews(config, master.rpc) },
     export: { fields: EXPORT_FIELDS, items: () => exportViews(config, master.rpc) },
+    network: { fields: NETWORK_FIELDS, items: () => networkViews(config) },
+    filter: { fields: FILTER_FIELDS, items: () => filterViews(config.data) },
   };
+  const filterDeps: FilterDeps = { config, jobSerial: () => queue.serial, reschedule: () => master.executor.reschedule() };
   const resource = (method: string, what: unknown): Resource => {
     if (typeof what === 'string' && Object.hasOwn(resources, what)) return resources[what];
     throw new OpPrereqError(`Resource '${String(what)}' is not queryable through ${method} (known: ${Object.keys(resources).join(', ')})`, ECODE.INVAL);
@@ -151,6 +157,22 @@ export function luxiMethods(master: Master): MethodTable {
     QueryInstances: (args) => classicQuery('QueryInstances', 'instance', args),
     QueryNodes: (args) => classicQuery('QueryNodes', 'node', args),
     QueryGroups: (args) => classicQuery('QueryGroups', 'group', args),
+    QueryNetworks: (args) => classicQuery('QueryNetworks', 'network', args),
+
+    QueryFilters: (args) => {
+      // luxid's handleUuidQuery: the rules with these uuids (unknown ones left out), or all.
+      expectArgs('QueryFilters', args, 2);
+      const [uuids, fields] = args;
+      const wanted = uuids === null ? [] : stringList('QueryFilters', 'uuids', uuids);
+      const fieldNames = stringList('QueryFilters', 'fields', fields);
+      const unknown = fieldNames.filter((n) => !FILTER_FIELDS.has(n));
+      if (unknown.length > 0) throw new OpPrereqError(`Unknown output fields selected: ${unknown.join(', ')}`, ECODE.INVAL);
+      const filter: Filter = wanted.length === 0 ? null : ['|', ...wanted.map((u) => ['=', 'uuid', u])];
+      const response = runQuery(FILTER_FIELDS, fieldNames, filterViews(config.data), filter);
+      return response.data.map((row) => row.map(([status, value]) => (status === RS_NORMAL ? value : null)));
+    },
+    ReplaceFilter: (args) => replaceFilter(filterDeps, args),
+    DeleteFilter: (args) => deleteFilter(filterDeps, args),
 
     QueryExports: async (args) => {
       expectArgs('QueryExports', args, 2);

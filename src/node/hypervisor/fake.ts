@@ -11,6 +11,15 @@
 // the node's free memory. A node powercycle reboots nothing (upstream's fake reboots
 // the machine): it is recorded as one JSON line {"time", "hvparams"} in
 // <dir>/.powercycle (no instance name starts with a dot), and the instances stay.
+//
+// Migration (upstream's hv_fake): nothing moves but the state file. acceptInstance
+// refuses an instance already running here (and one the node has not the memory for),
+// migrateInstance records the transfer in the source's state file ("migration":
+// {target, live, started}), getMigrationStatus reports it 'completed' at once, the
+// target's finalize marks the instance running there (a state file under the target's
+// own root) and the source's finalize removes it from the source (or, after a failure,
+// forgets the recorded transfer: the instance runs on). A file <dir>/.fail-migration
+// makes every migration from this node end 'failed', so tests can see the abort path.
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
 import path from 'node:path';
@@ -18,7 +27,9 @@ import { HypervisorError } from '../../core/errors.ts';
 import type { NodePaths } from '../../util/paths.ts';
 import { syncDir, writeFileAtomic } from '../../util/fs.ts';
 import { linuxNodeInfo } from './linux.ts';
-import type { HvBlockDevice, HvInstance, HvInstanceInfo, HvNodeInfo, HvState, Hypervisor, InstanceConsole, StopOptions } from './types.ts';
+import type {
+  HvBlockDevice, HvInstance, HvInstanceInfo, HvNodeInfo, HvState, Hypervisor, InstanceConsole, MigrationStatus, StopOptions,
+} from './types.ts';
 
 interface FakeState {
   name: string;
@@ -28,7 +39,12 @@ interface FakeState {
   state: HvState;
   paused: boolean;
   started: number;
+  /** A transfer to another node that migrateInstance started (until finalized). */
+  migration?: { target: string; live: boolean; started: number };
 }
+
+/** The migration modes hvparams may name (upstream's HT_MIGRATION_MODES). */
+const MIGRATION_MODES = ['live', 'non-live'];
 
 export function fakeHypervisorDir(paths: NodePaths): string {
   return path.join(paths.runDir, 'fake-hypervisor');
@@ -188,7 +204,91 @@ export class FakeHypervisor implements Hypervisor {
       await fh.close();
     }
   }
+
+  /** Upstream's fake checks nothing beyond the parameters' syntax. */
+  async validateParameters(hvparams: Record<string, unknown>): Promise<string | null> {
+    const mode = hvparams?.migration_mode;
+    if (mode !== undefined && mode !== null && !MIGRATION_MODES.includes(String(mode))) {
+      return `Parameter 'migration_mode' fails validation: invalid migration mode '${String(mode)}' (valid: ${MIGRATION_MODES.join(', ')})`;
+    }
+    return null;
+  }
+
+  async migrationInfo(inst: HvInstance): Promise<string> {
+    // Nothing the target needs: upstream's fake answers an empty string too.
+    if (!this.read(inst.name)) throw new HypervisorError(`Instance ${inst.name} is not running`);
+    return '';
+  }
+
+  async acceptInstance(inst: HvInstance, _blockDevices: HvBlockDevice[], _info: string, _target: string): Promise<void> {
+    if (this.read(inst.name)) throw new HypervisorError("Can't accept instance, already running");
+    const be = inst.beparams ?? {};
+    const needed = intParam(be, 'minmem', intParam(be, 'maxmem', intParam(be, 'memory', 128)));
+    const free = (await this.nodeInfo()).memory_free;
+    if (needed > free) {
+      throw new HypervisorError(`Not enough memory to accept instance ${inst.name}: needed ${needed} MiB, available ${free} MiB`);
+    }
+  }
+
+  async migrateInstance(_clusterName: string, inst: HvInstance, target: string, live: boolean): Promise<void> {
+    const current = this.read(inst.name);
+    if (!current || current.state !== 'running') throw new HypervisorError(`Instance ${inst.name} is not running`);
+    if (current.migration) throw new HypervisorError(`Instance ${inst.name} is already being migrated to ${current.migration.target}`);
+    try {
+      await this.write({ ...current, migration: { target, live: Boolean(live), started: Date.now() / 1000 } });
+    } catch (err) {
+      throw new HypervisorError(`Failed to migrate instance ${inst.name}: ${(err as Error).message}`);
+    }
+  }
+
+  async getMigrationStatus(inst: HvInstance): Promise<MigrationStatus> {
+    const current = this.read(inst.name);
+    if (!current?.migration) return { status: 'failed' };
+    if (fs.existsSync(path.join(this.dir, FAIL_MIGRATION))) return { status: 'failed' };
+    return { status: 'completed' };
+  }
+
+  async finalizeMigrationDst(inst: HvInstance, _info: string, success: boolean): Promise<void> {
+    if (!success) {
+      // Make sure nothing half-received stays (upstream's _MarkDown).
+      await fsp.rm(stateFile(this.dir, inst.name), { force: true });
+      return;
+    }
+    try {
+      await this.write({
+        name: inst.name,
+        uuid: inst.uuid,
+        memory: await this.startupMemory(inst, this.read(inst.name)?.memory ?? 0),
+        vcpus: intParam(inst.beparams ?? {}, 'vcpus', 1),
+        state: 'running',
+        paused: false,
+        started: Date.now() / 1000,
+      });
+    } catch (err) {
+      throw new HypervisorError(`Failed to finalize migration of ${inst.name}: ${(err as Error).message}`);
+    }
+  }
+
+  async finalizeMigrationSource(inst: HvInstance, success: boolean, _live: boolean): Promise<void> {
+    const current = this.read(inst.name);
+    if (success) {
+      if (current) {
+        await fsp.rm(stateFile(this.dir, inst.name), { force: true });
+        await syncDir(this.dir);
+      }
+      return;
+    }
+    // A failed migration: the instance runs on here, as it was.
+    if (current?.migration) {
+      const rest: FakeState = { ...current };
+      delete rest.migration;
+      await this.write(rest);
+    }
+  }
 }
+
+/** The marker file that makes migrations from a node fail (tests). */
+export const FAIL_MIGRATION = '.fail-migration';
 
 /** Where the fake hypervisor records the powercycles it did not do. */
 export function powercycleRecord(dir: string): string {

@@ -1,17 +1,21 @@
-// Hypervisors by name. Only `fake` is built in; a real backend (kvm) registers a factory
-// here and every instance procedure picks it up by the instance's `hypervisor` field.
+// Hypervisors by name: `fake` and `kvm` (qemu, ./kvm/). Every instance procedure picks
+// one by the instance's `hypervisor` field; a caller with a logger passes it on (kvm logs
+// its starts, the acceleration used, its forced stops).
 import { HYPERVISORS } from '../../core/constants.ts';
 import { HypervisorError } from '../../core/errors.ts';
 import type { NodePaths } from '../../util/paths.ts';
+import type { Logger } from '../../util/log.ts';
 import { FakeHypervisor } from './fake.ts';
+import { KvmHypervisor } from './kvm/index.ts';
 import type { Hypervisor } from './types.ts';
 
 export type * from './types.ts';
 
-export type HypervisorFactory = (paths: NodePaths) => Hypervisor;
+export type HypervisorFactory = (paths: NodePaths, log?: Logger) => Hypervisor;
 
 const FACTORIES = new Map<string, HypervisorFactory>([
   ['fake', (paths) => new FakeHypervisor(paths)],
+  ['kvm', (paths, log) => new KvmHypervisor(paths, log)],
 ]);
 
 export function registerHypervisor(name: string, factory: HypervisorFactory): void {
@@ -24,9 +28,9 @@ export function isMissingHypervisor(name: unknown): boolean {
 }
 
 /** The hypervisor `name` on the node whose layout is `paths` (upstream's GetHypervisor). */
-export function getHypervisor(paths: NodePaths, name: unknown): Hypervisor {
+export function getHypervisor(paths: NodePaths, name: unknown, log?: Logger): Hypervisor {
   const factory = typeof name === 'string' ? FACTORIES.get(name) : undefined;
-  if (factory) return factory(paths);
+  if (factory) return factory(paths, log);
   if (typeof name === 'string' && (HYPERVISORS as readonly string[]).includes(name)) {
     throw new HypervisorError(`Hypervisor '${name}' is not available on this node (available: ${[...FACTORIES.keys()].join(', ')})`);
   }

@@ -69,6 +69,15 @@ export interface StopOptions {
   timeout?: number;
 }
 
+/** Upstream's objects.MigrationStatus, as instance_get_migration_status answers it. */
+export interface MigrationStatus {
+  /** 'active' | 'completed' | 'failed' | 'cancelled' (upstream's HV_MIGRATION_*; also 'setup'). */
+  status: string;
+  /** Bytes sent so far and in all (absent when the hypervisor does not say). */
+  transferred_ram?: number;
+  total_ram?: number;
+}
+
 export interface Hypervisor {
   readonly name: string;
   /** Names of the instances that exist on this node (running or shut down by their guest). */
@@ -88,4 +97,26 @@ export interface Hypervisor {
   verify(hvparams?: Record<string, unknown>): Promise<string | null>;
   /** Hard-reboot the node now (node_powercycle, after its delay). */
   powercycle(hvparams?: Record<string, unknown>): Promise<void>;
+  /**
+   * Whether this node's hypervisor can run with `hvparams` (upstream's ValidateParameters,
+   * the node-side half of hypervisor_validate_params): a message naming the parameter and
+   * why, or null. kvm checks the values against the installed qemu here.
+   */
+  validateParameters(hvparams: Record<string, unknown>): Promise<string | null>;
+
+  // Live migration (upstream's hv_base migration calls, in the order the master makes them):
+  // migrationInfo on the source → acceptInstance on the target → migrateInstance on the
+  // source → getMigrationStatus on the source until it is no longer active →
+  // finalizeMigrationDst on the target and finalizeMigrationSource on the source.
+  /** What the target needs to know from the source (kvm: the runtime command line), opaque to the master. */
+  migrationInfo(inst: HvInstance): Promise<string>;
+  /** Prepare to receive `inst` on this node, listening on `target` (this node's address). */
+  acceptInstance(inst: HvInstance, blockDevices: HvBlockDevice[], info: string, target: string): Promise<void>;
+  /** Send the running `inst` to the node at address `target`; returns once the transfer started. */
+  migrateInstance(clusterName: string, inst: HvInstance, target: string, live: boolean): Promise<void>;
+  getMigrationStatus(inst: HvInstance): Promise<MigrationStatus>;
+  /** On the target: keep the instance (success) or kill the half-received one. */
+  finalizeMigrationDst(inst: HvInstance, info: string, success: boolean): Promise<void>;
+  /** On the source: clean up after the instance left (success) or resume it (failure). */
+  finalizeMigrationSource(inst: HvInstance, success: boolean, live: boolean): Promise<void>;
 }

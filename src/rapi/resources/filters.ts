@@ -1,6 +1,5 @@
 // /2/filters and /2/filters/<uuid> (upstream's rlib2 R_2_filters*): job filter rules,
-// through LUXI's QueryFilters, ReplaceFilter and DeleteFilter. They need the master
-// daemon's filter support; until it has it, these answer 501 naming what is missing.
+// through LUXI's QueryFilters, ReplaceFilter and DeleteFilter (src/master/cmdlib/filter.ts).
 import { badRequest, notFound } from '../errors.ts';
 import { checkType } from '../opcode-input.ts';
 import type { RequestContext } from '../context.ts';

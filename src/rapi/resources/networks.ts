@@ -1,6 +1,5 @@
-// /2/networks and below (upstream's rlib2 R_2_networks*). They need the master daemon's
-// network support (QueryNetworks and the OP_NETWORK_* opcodes); until it has it, these
-// answer 501 naming what is missing.
+// /2/networks and below (upstream's rlib2 R_2_networks*): LUXI QueryNetworks and the
+// OP_NETWORK_* opcodes (src/master/cmdlib/network.ts).
 import type { RequestContext } from '../context.ts';
 import type { Route } from '../routes.ts';
 import { listOrBulk, oneItem, opcodeHandler, tagsResource } from './common.ts';
