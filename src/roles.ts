@@ -28,8 +28,8 @@ export const ROLES: readonly Role[] = [
   { name: 'gnt-backup', aliases: ['backup'], description: 'instance export and import', load: async () => (await import('./cli/commands/backup.ts')).main },
   { name: 'gnt-network', aliases: ['network'], description: 'network administration', load: async () => (await import('./cli/commands/network.ts')).main },
   { name: 'gnt-filter', aliases: ['filter'], description: 'job filter administration', load: async () => (await import('./cli/commands/filter.ts')).main },
-  { name: 'hail', aliases: [], description: 'instance allocator (IAllocator plugin)', load: async () => (await import('./htools/hail.ts')).main },
   { name: 'gnt-debug', aliases: ['debug'], description: 'debugging commands', load: async () => (await import('./cli/commands/debug.ts')).main },
+  { name: 'hail', aliases: [], description: 'instance allocator (IAllocator plugin)', load: async () => (await import('./htools/hail.ts')).main },
 ];
 
 export function findRole(name: string): Role | undefined {

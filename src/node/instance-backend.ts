@@ -165,10 +165,11 @@ export async function gatherAndLinkDisks(ctx: NodeContext, inst: InstanceArg): P
   return result;
 }
 
-async function startInstance(ctx: NodeContext, hv: Hypervisor, inst: InstanceArg, paused: boolean, trail: unknown[] | null): Promise<void> {
+/** Start the instance; returns the hypervisor's line for the operator, or null. */
+async function startInstance(ctx: NodeContext, hv: Hypervisor, inst: InstanceArg, paused: boolean, trail: unknown[] | null): Promise<string | null> {
   if (isUp(await guard('', () => hv.instanceInfo(inst.name, inst.hvparams)))) {
     ctx.log.info({ instance: inst.name }, 'instance already running, not starting');
-    return;
+    return null;
   }
   let devices: HvBlockDevice[];
   try {
@@ -176,14 +177,16 @@ async function startInstance(ctx: NodeContext, hv: Hypervisor, inst: InstanceArg
   } catch (err) {
     throw fail('Block device error: ', err);
   }
+  let note: string | void;
   try {
-    await hv.start(inst, devices, paused);
+    note = await hv.start(inst, devices, paused);
   } catch (err) {
     await removeDiskLinks(ctx.paths, inst.name, inst.disks_info.length);
     throw fail('Hypervisor error: ', err);
   }
   if (trail) await storeReasonTrail(ctx, inst.name, trail);
   ctx.log.info({ instance: inst.name, paused }, 'instance started');
+  return note || null;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -202,6 +205,12 @@ const SHUTDOWN_RETRY_S = 5;
 async function shutdownInstance(ctx: NodeContext, hv: Hypervisor, inst: InstanceArg, timeout: number, trail: unknown[] | null): Promise<void> {
   if (!(await guard('', () => hv.instanceInfo(inst.name, inst.hvparams)))) {
     ctx.log.info({ instance: inst.name }, 'instance not running, doing nothing');
+    // What a dead process left (kvm: its taps, sockets, pid and runtime files) still goes.
+    try {
+      await hv.cleanup(inst.name);
+    } catch (err) {
+      ctx.log.warn({ instance: inst.name, err: (err as Error).message }, 'failed to execute post-shutdown cleanup step');
+    }
     return;
   }
   const deadline = Date.now() + timeout * 1000;
@@ -322,8 +331,8 @@ export const INSTANCE_BACKEND: Record<keyof typeof INSTANCE_PROCEDURES, Handler>
   instance_start: async (ctx, args) => {
     const [instValue, startupPaused, reason] = args;
     const inst = instanceArg(instValue);
-    await startInstance(ctx, hypervisor(ctx, inst.hypervisor), inst, Boolean(startupPaused), extendReasonTrail(reason, 'start'));
-    return null;
+    // Upstream answers None; the line (if any) is shown to the operator by the start LU.
+    return startInstance(ctx, hypervisor(ctx, inst.hypervisor), inst, Boolean(startupPaused), extendReasonTrail(reason, 'start'));
   },
 
   instance_shutdown: async (ctx, args) => {

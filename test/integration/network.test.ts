@@ -165,6 +165,15 @@ test('an instance NIC in a network: the group\'s netparams, ip=pool, conflicts, 
   assert.match(modeToo.stderr, /If network is given, no mode or link is allowed to be passed/);
   const unconnected = add('inst2', '0:network=nodes,ip=pool');
   assert.match(unconnected.stderr, /No netparams found for network nodes\. Probably not connected to node's node1\.net\.test nodegroup/);
+  // One address for two NICs of the request: refused before anything is reserved or held
+  // (the same address is then free for the next add, and that change saves no stray bit).
+  const twice = node.run('gnt-instance', ['add', '-t', 'diskless', '-o', 'noop', '--no-name-check', '--no-ip-check', '--no-start', '-n', node.name,
+    '--net', '0:network=net1,ip=pool', '--net', '1:network=net1,ip=10.9.0.4', '--net', '2:network=net1,ip=10.9.0.4', 'inst2']);
+  assert.equal(twice.code, 1, twice.stdout);
+  assert.equal(twice.stderr, 'Failure: prerequisites not met for this operation:\nerror type: resource_not_unique, error details:\n' +
+    'IP address 10.9.0.4 already in use or does not belong to network net1\n');
+  assert.equal(netByName('net1').reservations, '0100000000000000');
+  assert.equal(Object.values(config().instances as Record<string, any>).some((i) => i.name === 'inst2'), false);
   ok('gnt-instance', ['add', '-t', 'diskless', '-o', 'noop', '--no-name-check', '--no-ip-check', '--no-start', '-n', node.name, '--net', '0:network=net1,ip=10.9.0.4', 'inst2']);
   assert.equal(netByName('net1').reservations, '0100100000000000');
 
@@ -234,6 +243,8 @@ test('gnt-instance modify --net: a NIC added in a network (ip=pool), its address
   refused(['--net', '0:ip=pool'], 'wrong_input', 'ip=pool, but no network found');
   // Nor is the address another NIC of the instance uses.
   refused(['--net', 'add:network=net1,ip=10.9.0.4'], 'resource_not_unique', 'IP 10.9.0.4 not available in network net1');
+  // Nor one address for two NICs of the request; nothing is reserved then.
+  refused(['--net', 'add:network=net1,ip=10.9.0.6', '--net', 'add:network=net1,ip=10.9.0.6'], 'resource_not_unique', 'IP 10.9.0.6 not available in network net1');
   assert.equal(netByName('net1').reservations, '0100100000000000');
   // Without the conflicts check an externally reserved address may be used.
   ok('gnt-instance', ['modify', '--no-conflicts-check', '--net', '1:ip=10.9.0.7', 'inst3']);

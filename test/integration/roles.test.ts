@@ -12,7 +12,7 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gnt-roles-'));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 const ROLES = ['ganeti-masterd', 'ganeti-noded', 'ganeti-rapi', 'ganeti-watcher', 'ganeti-cleaner', 'gnt-cluster', 'gnt-node',
-  'gnt-instance', 'gnt-job', 'gnt-os', 'gnt-group', 'gnt-backup', 'gnt-debug'];
+  'gnt-instance', 'gnt-job', 'gnt-os', 'gnt-group', 'gnt-backup', 'gnt-network', 'gnt-filter', 'gnt-debug', 'hail'];
 
 function run(cmd: string, args: string[], cwd = dir) {
   const r = spawnSync(cmd, args, { cwd, env: {}, encoding: 'utf8' });

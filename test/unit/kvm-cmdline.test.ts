@@ -8,7 +8,7 @@ import path from 'node:path';
 import {
   capsFromOutputs, checkQemuVersion, defaultMachine, hasDevice, hasOption, machineSupported, parseQemuVersion, qemuCaps, type QemuCaps,
 } from '../../src/node/hypervisor/kvm/capabilities.ts';
-import { buildKvmCommand, deviceId, usbDevice, type KvmCommandInput } from '../../src/node/hypervisor/kvm/cmdline.ts';
+import { buildKvmCommand, deviceId, resolveBindAddress, usbDevice, type KvmCommandInput } from '../../src/node/hypervisor/kvm/cmdline.ts';
 import { validateWithCaps } from '../../src/node/hypervisor/kvm/validation.ts';
 import { DEFAULT_HVPARAMS } from '../../src/master/config/defaults.ts';
 
@@ -229,4 +229,44 @@ test('cpu_mask: parsed as upstream\'s multi-CPU mask; a malformed one is refused
   assert.throws(() => parseMultiCpuMask('2-1'), /Invalid CPU mask definition: 2-1/);
   assert.ok(!needsPinning('all') && !needsPinning('') && needsPinning('0') && needsPinning('all:1'));
   assert.match(validateWithCaps({ ...DEFAULT_HVPARAMS.kvm, kernel_path: '', cpu_mask: 'x' }, caps('7.2'), false)!, /Parameter 'cpu_mask' fails syntax check/);
+});
+
+test('bind addresses given as an interface name: its first address, or a clear error', async () => {
+  const c = caps('7.2');
+  const interfaces = {
+    br0: [
+      { address: 'fe80::1', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac: '00:00:00:00:00:01', internal: false, cidr: 'fe80::1/64', scopeid: 2 },
+      { address: '192.0.2.7', netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:01', internal: false, cidr: '192.0.2.7/24' },
+      { address: '192.0.2.8', netmask: '255.255.255.0', family: 'IPv4', mac: '00:00:00:00:00:01', internal: false, cidr: '192.0.2.8/24' },
+    ],
+    v6only: [{ address: '2001:db8::5', netmask: 'ffff:ffff:ffff:ffff::', family: 'IPv6', mac: '00:00:00:00:00:02', internal: false, cidr: '2001:db8::5/64', scopeid: 0 }],
+  } as unknown as NodeJS.Dict<import('node:os').NetworkInterfaceInfo[]>;
+  let { argv } = buildKvmCommand(input(c, { vnc_bind_address: 'br0' }, { interfaces }));
+  assert.deepEqual(values(argv, '-vnc'), ['192.0.2.7:5100'], 'not "unix:br0/inst1.vnc"');
+  assert.throws(() => buildKvmCommand(input(c, { vnc_bind_address: 'v6only' }, { interfaces })), /VNC: could not determine an IPv4 address of interface v6only/);
+  assert.throws(() => buildKvmCommand(input(c, { vnc_bind_address: 'nosuch0' }, { interfaces })), /VNC: 'nosuch0' is neither an IP address, an absolute path nor an interface of this node/);
+  ({ argv } = buildKvmCommand(input(c, { spice_bind: 'v6only' }, { interfaces })));
+  assert.match(values(argv, '-spice')[0], /^addr=2001:db8::5,port=11000/);
+  assert.equal(resolveBindAddress('SPICE', 'br0', 0, interfaces), '192.0.2.7');
+  assert.equal(resolveBindAddress('SPICE', 'br0', 6, interfaces), 'fe80::1');
+  assert.throws(() => resolveBindAddress('SPICE', 'v6only', 4, interfaces), /SPICE: could not determine an IPv4 address of interface v6only/);
+  // Addresses and paths are kept as they are; the real loopback interface resolves.
+  assert.equal(resolveBindAddress('VNC', '0.0.0.0'), '0.0.0.0');
+  assert.equal(resolveBindAddress('VNC', '/var/run/vnc'), '/var/run/vnc');
+  assert.equal(resolveBindAddress('VNC', 'lo'), '127.0.0.1');
+  // The console reports the address too.
+  const { KvmHypervisor } = await import('../../src/node/hypervisor/kvm/index.ts');
+  const { nodePaths } = await import('../../src/util/paths.ts');
+  const os = await import('node:os');
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-cl-'));
+  try {
+    const hv = new KvmHypervisor(nodePaths(root));
+    const inst = { name: 'inst1', hypervisor: 'kvm', hvparams: { serial_console: false, vnc_bind_address: 'lo' }, beparams: {}, network_port: 5901 };
+    assert.deepEqual(hv.console(inst as never, { name: 'node1' }, {}, {}, {}), { instance: 'inst1', kind: 'vnc', host: '127.0.0.1', port: 5901, display: 1 });
+    const bad = hv.console({ ...inst, hvparams: { serial_console: false, vnc_bind_address: 'nosuch0' } } as never, { name: 'node1' }, {}, {}, {});
+    assert.equal(bad.kind, 'msg');
+    assert.match(String(bad.message), /nosuch0/);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
 });

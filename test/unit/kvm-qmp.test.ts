@@ -83,3 +83,33 @@ test('a monitor that closes, one that never answers, a socket that is not there'
   silent.server.close();
   await assert.rejects(withQmp(path.join(dir, 'none.qmp'), async () => null), /Can't connect to the QMP socket .*none\.qmp/);
 });
+
+test('a failed greeting or qmp_capabilities closes the connection (qemu has one QMP slot)', async () => {
+  // A server that accepts, says nothing (or refuses qmp_capabilities), and reports when the client leaves.
+  const serve = (name: string, greet: boolean) => {
+    const sock = path.join(dir, name);
+    const closed: Promise<void>[] = [];
+    const server = net.createServer((c) => {
+      closed.push(new Promise((resolve) => c.on('close', () => resolve())));
+      c.on('error', () => undefined);
+      if (greet) {
+        c.write('{"QMP": {"version": {}, "capabilities": []}}\r\n');
+        c.on('data', (d) => {
+          const msg = JSON.parse(String(d).trim()) as Msg;
+          c.write(`{"error": {"class": "GenericError", "desc": "no"}, "id": "${msg.id}"}\r\n`);
+        });
+      }
+    });
+    return new Promise<{ server: net.Server; sock: string; closed: Promise<void>[] }>((resolve) => server.listen(sock, () => resolve({ server, sock, closed })));
+  };
+  const mute = await serve('mute.qmp', false);
+  await assert.rejects(withQmp(mute.sock, async () => null, 200), /Timeout waiting for an answer on the QMP socket/);
+  assert.equal(mute.closed.length, 1);
+  await mute.closed[0]; // the client side went away: the test would hang here otherwise
+  const refusing = await serve('refusing.qmp', true);
+  const q = new QmpClient(refusing.sock, 2_000);
+  await assert.rejects(q.connect(), /QMP command qmp_capabilities failed: no/);
+  await refusing.closed[0];
+  mute.server.close();
+  refusing.server.close();
+});

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { spawn } from 'node:child_process';
 import { KvmFiles, parseRuntime, pidInfo } from '../../src/node/hypervisor/kvm/runtime.ts';
-import { attachConsole, localConsoleSocket } from '../../src/node/hypervisor/kvm/console-attach.ts';
+import { attachConsole, consoleHostIsLocal, localConsoleSocket, NOT_CONNECTED } from '../../src/node/hypervisor/kvm/console-attach.ts';
 import { nodePaths } from '../../src/util/paths.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kvm-rt-'));
@@ -51,16 +51,39 @@ test('runtime files: upstream\'s 4-tuple, and the 3-tuple of older runtimes', as
   assert.throws(() => files.readRuntime('none'), /Failed to load KVM runtime file/);
 });
 
-test('sockets: a root too deep for a unix socket path gets a short link', () => {
+test('sockets: a root too deep for a unix socket path gets a private short directory, reused while valid', () => {
   const deep = path.join(dir, 'x'.repeat(60), 'node3');
   const files = new KvmFiles(nodePaths(deep));
   files.ensureDirs();
   const sock = files.qmpSocket('instance1.example.com');
   assert.ok(sock.length <= 107, sock);
   assert.equal(fs.realpathSync(path.dirname(sock)), fs.realpathSync(files.ctrlDir));
+  const short = path.dirname(path.dirname(sock));
+  assert.match(path.basename(short), /^gnt-kvm-/);
+  const st = fs.lstatSync(short);
+  assert.ok(st.isDirectory() && !st.isSymbolicLink());
+  assert.equal(st.mode & 0o777, 0o700, 'private');
+  assert.equal(fs.readFileSync(files.socketDirRecord, 'utf8').trim(), short, 'recorded under the node\'s run directory');
+  // Reused (another KvmFiles of the same node, e.g. after a restart of noded).
+  assert.equal(new KvmFiles(nodePaths(deep)).qmpSocket('instance1.example.com'), sock);
+  // Opened to others, or replaced by someone else's link: a fresh private directory.
+  fs.chmodSync(short, 0o755);
+  const sock2 = files.qmpSocket('instance1.example.com');
+  assert.notEqual(path.dirname(path.dirname(sock2)), short);
+  fs.rmSync(short, { recursive: true });
+  const short2 = path.dirname(path.dirname(sock2));
+  fs.rmSync(short2, { recursive: true });
+  fs.symlinkSync(files.ctrlDir, short2);
+  const sock3 = files.qmpSocket('instance1.example.com');
+  assert.notEqual(path.dirname(path.dirname(sock3)), short2, 'a symlink in /tmp is never taken for ours');
+  fs.unlinkSync(short2);
+  // Its link inside, if gone, is made again.
+  fs.unlinkSync(path.dirname(sock3));
+  assert.equal(files.qmpSocket('instance1.example.com'), sock3);
+  assert.equal(fs.realpathSync(path.dirname(sock3)), fs.realpathSync(files.ctrlDir));
+  fs.rmSync(path.dirname(path.dirname(sock3)), { recursive: true });
   const shallow = new KvmFiles(nodePaths(path.join(dir, 'n4')));
   assert.equal(path.dirname(shallow.serialSocket('vm1')), shallow.ctrlDir);
-  fs.unlinkSync(path.dirname(sock));
 });
 
 test('console: a local serial socket is attached directly, output copied, input sent', async () => {
@@ -74,10 +97,12 @@ test('console: a local serial socket is attached directly, output copied, input 
     });
   });
   await new Promise<void>((r) => server.listen(sock, r));
-  const consoleDict = { kind: 'ssh', command: ['/usr/bin/socat', 'STDIO,raw,echo=0,escape=0x1d', `UNIX-CONNECT:${sock}`] };
-  assert.equal(localConsoleSocket(consoleDict), sock);
-  assert.equal(localConsoleSocket({ ...consoleDict, command: ['/usr/bin/socat', 'STDIO', 'UNIX-CONNECT:/nonexistent/x'] }), null);
-  assert.equal(localConsoleSocket({ kind: 'vnc' }), null);
+  const consoleDict = { kind: 'ssh', host: 'node1', command: ['/usr/bin/socat', 'STDIO,raw,echo=0,escape=0x1d', `UNIX-CONNECT:${sock}`] };
+  const real = { root: '/', hostname: 'node1', virtual: false };
+  assert.equal(localConsoleSocket(consoleDict, real), sock);
+  assert.equal(localConsoleSocket({ ...consoleDict, host: 'node2' }, real), null, 'another node: ssh, whatever socket is here');
+  assert.equal(localConsoleSocket({ ...consoleDict, command: ['/usr/bin/socat', 'STDIO', 'UNIX-CONNECT:/nonexistent/x'] }, real), null);
+  assert.equal(localConsoleSocket({ kind: 'vnc' }, real), null);
   const stdin = new PassThrough() as unknown as NodeJS.ReadStream;
   const stdout = new PassThrough();
   let out = '';
@@ -88,4 +113,32 @@ test('console: a local serial socket is attached directly, output copied, input 
   assert.equal(received, 'root\n');
   assert.match(out, /GANETI-GUEST-READY vm1 tick 1\r\nbye/);
   server.close();
+});
+
+test('console: local only for this node (or a virtual node of this machine); a stale socket falls back', async () => {
+  // A virtual cluster: <base>/<node> roots side by side.
+  const base = path.join(dir, 'vc');
+  for (const n of ['nodeA', 'nodeB']) fs.mkdirSync(path.join(base, n, 'var/run/ganeti'), { recursive: true });
+  const envA = { root: path.join(base, 'nodeA'), hostname: 'nodeA', virtual: true };
+  assert.equal(consoleHostIsLocal('nodeA', envA), true);
+  assert.equal(consoleHostIsLocal('nodeB', envA), true, 'a virtual node of this machine');
+  assert.equal(consoleHostIsLocal('nodeC', envA), false);
+  assert.equal(consoleHostIsLocal('../nodeB', envA), false);
+  assert.equal(consoleHostIsLocal('nodeB', { root: '/', hostname: 'nodeA', virtual: false }), false);
+  assert.equal(consoleHostIsLocal('NODEA', { root: '/', hostname: 'nodea', virtual: false }), true);
+  // A socket whose qemu is gone: nobody listens (ECONNREFUSED), or it vanished (ENOENT).
+  const stale = path.join(dir, 'stale.serial');
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(stale, r));
+  await new Promise<void>((r) => server.close(() => r()));
+  fs.writeFileSync(stale, '');
+  fs.rmSync(stale);
+  const stdin = new PassThrough() as unknown as NodeJS.ReadStream;
+  assert.equal(await attachConsole(stale, stdin, new PassThrough()), NOT_CONNECTED);
+  // A unix socket file left behind by a killed server refuses connections.
+  const left = path.join(dir, 'left.serial');
+  const child = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(left)}, () => process.kill(process.pid, 'SIGKILL'))`]);
+  await new Promise((r) => child.on('exit', r));
+  assert.ok(fs.statSync(left).isSocket());
+  assert.equal(await attachConsole(left, new PassThrough() as unknown as NodeJS.ReadStream, new PassThrough()), NOT_CONNECTED);
 });

@@ -1,15 +1,23 @@
 // Networks without a cluster: the address pool (upstream's lib/network.py AddressPool:
 // bitmaps, reservations, messages), IP syntax checks, the network opcodes' validation and
-// the query fields.
-import { test } from 'node:test';
+// the query fields; gnt-network modify's pool changes against instances committing meanwhile.
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { OpPrereqError } from '../../src/core/errors.ts';
+import { serializeConfig } from '../../src/core/config-journal.ts';
 import { isIPv4Address, isIPv4Network, isIPv6Address, isIPv6Network } from '../../src/core/netaddr.ts';
 import { validateOpcode } from '../../src/core/opcodes.ts';
 import { runQuery } from '../../src/core/query.ts';
 import { AddressPool, AddressPoolError, type NetworkObject } from '../../src/master/config/address-pool.ts';
 import { NETWORK_FIELDS, type NetworkView } from '../../src/master/config/network-fields.ts';
 import type { ConfigData } from '../../src/master/config/model.ts';
-import { normalizeMacPrefix } from '../../src/master/cmdlib/network.ts';
+import { networkSetParams, normalizeMacPrefix } from '../../src/master/cmdlib/network.ts';
+import { reserveNicIps } from '../../src/master/cmdlib/instance-nics.ts';
+import type { LUContext } from '../../src/master/cmdlib/base.ts';
+import { ConfigStore } from '../../src/master/config/store.ts';
 
 function net(network: string, extra: Partial<NetworkObject> = {}): NetworkObject {
   return { name: 'n1', network, uuid: 'u1', serial_no: 1, ctime: 0, mtime: 0, tags: [], ...extra };
@@ -98,4 +106,63 @@ test('network query fields: unset attributes are unavailable, groups as (name, m
   const r = runQuery(NETWORK_FIELDS, ['name', 'gateway', 'group_list', 'group_cnt', 'inst_list', 'inst_cnt', 'external_reservations'], [view], null);
   assert.deepEqual(r.data[0], [[0, 'n1'], [3, null], [0, [['default', 'bridged', 'br0', '']]], [0, 1], [0, ['inst1']], [0, 1], [0, '10.0.0.0, 10.0.0.3']]);
   assert.deepEqual(r.fields.map((f) => f.title), ['Network', 'Gateway', 'GroupList', 'NodeGroups', 'InstanceList', 'Instances', 'ExternalReservations']);
+});
+
+const dirs: string[] = [];
+after(() => {
+  for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+/** A configuration store over a temporary config.data holding network net1 (10.9.0.0/28, gateway .1). */
+function storeWithNetwork(): ConfigStore {
+  const n = net('10.9.0.0/28', { name: 'net1', uuid: 'net-1', gateway: '10.9.0.1' });
+  AddressPool.initialize(n);
+  const data = {
+    version: 3000000,
+    cluster: { uuid: 'c1', serial_no: 1, ctime: 1, mtime: 1, cluster_name: 'c.test', master_node: 'n1', tags: [] },
+    nodes: {}, nodegroups: {}, instances: {}, networks: { [n.uuid]: n }, disks: {}, filters: {},
+    serial_no: 1, ctime: 1, mtime: 1,
+  } as unknown as ConfigData;
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'gnt-netmod-'));
+  dirs.push(d);
+  fs.writeFileSync(path.join(d, 'config.data'), serializeConfig(data));
+  return ConfigStore.load(path.join(d, 'config.data'));
+}
+
+/** An instance add committing its NIC's address (it takes no network lock). */
+const instanceTakes = (store: ConfigStore, ip: string) =>
+  store.update((tx) => reserveNicIps(tx, [{ network: 'net-1', ip, mac: 'aa:00:00:00:00:01', nicparams: {}, uuid: 'nic-1' }]));
+
+test('network modify changes the pool as it is when applied: an address an instance took after the checks stays taken', async () => {
+  const store = storeWithNetwork();
+  const feedback: string[] = [];
+  const ctx = { config: store, feedback: (m: string) => feedback.push(m) } as unknown as LUContext;
+  const lu = networkSetParams({ OP_ID: 'OP_NETWORK_SET_PARAMS', network_name: 'net1', add_reserved_ips: ['10.9.0.9', '10.9.0.20'], remove_reserved_ips: ['10.9.0.1'] }, ctx);
+  lu.checkArguments?.();
+  lu.expandNames?.();
+  await lu.checkPrereq?.();
+  // The add's change is queued before the modify's: it lands after exec starts.
+  const taking = instanceTakes(store, '10.9.0.3');
+  await lu.exec();
+  await taking;
+  const pool = new AddressPool(store.data.networks['net-1']);
+  assert.equal(pool.isReserved('10.9.0.3'), true, 'the instance\'s reservation survives');
+  assert.equal(pool.isReserved('10.9.0.9', true), true);
+  assert.equal(pool.isReserved('10.9.0.1', true), true, 'the gateway stays reserved');
+  assert.equal(store.data.networks['net-1'].reservations, '0001000000000000');
+  assert.equal(store.data.networks['net-1'].ext_reservations, '1100000001000001');
+  assert.equal(feedback.length, 2, feedback.join('\n'));
+
+  // A new gateway an instance takes after the checks is refused at the change, which then changes nothing.
+  const gw = networkSetParams({ OP_ID: 'OP_NETWORK_SET_PARAMS', network_name: 'net1', gateway: '10.9.0.4' }, ctx);
+  gw.checkArguments?.();
+  gw.expandNames?.();
+  await gw.checkPrereq?.();
+  const taking4 = instanceTakes(store, '10.9.0.4');
+  await assert.rejects(gw.exec(), (err: unknown) => err instanceof OpPrereqError && err.message === "Gateway IP address '10.9.0.4' is already reserved");
+  await taking4;
+  assert.equal(store.data.networks['net-1'].reservations, '0001100000000000');
+  assert.equal(store.data.networks['net-1'].ext_reservations, '1100000001000001');
+  assert.equal(store.data.networks['net-1'].gateway, '10.9.0.1');
+  await store.close();
 });

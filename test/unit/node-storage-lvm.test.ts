@@ -150,3 +150,19 @@ test('unknown storage types and operations are refused by the node', async () =>
   await assert.rejects(async () => BACKEND.storage_execute(ctx, ['lvm-vg', [], 'xenvg', 'defrag']),
     { message: "Operation 'defrag' is not supported on this storage type" });
 });
+
+test('a unit name starting with "-" is refused before lvm2 runs (it would be read as an option)', async () => {
+  const ctx: NodeContext = { paths: nodePaths(path.join(tempDir('gnt-su-'), 'node1')), hostname: 'node1', log: pino({ level: 'silent' }) };
+  const bad = '--config=devices{filter=["a|.*|"]}';
+  const message = `Invalid storage unit name '${bad}': it may not start with '-'`;
+  await assert.rejects(async () => BACKEND.storage_list(ctx, ['lvm-pv', [], bad, ['name']]), { message });
+  await assert.rejects(async () => BACKEND.storage_list(ctx, ['lvm-vg', [], '-xenvg', ['name']]),
+    { message: "Invalid storage unit name '-xenvg': it may not start with '-'" });
+  await assert.rejects(async () => BACKEND.storage_modify(ctx, ['lvm-pv', [], bad, { allocatable: false }]), { message });
+  await assert.rejects(async () => BACKEND.storage_execute(ctx, ['lvm-vg', [], bad, 'fix-consistency']), { message });
+  const none = scripted({});
+  await assert.rejects(removeMissing(none.runner, '-v'), { message: "Invalid storage unit name '-v': it may not start with '-'" });
+  assert.deepEqual(none.calls, [], 'no lvm2 command ran');
+  assert.throws(() => listCommand('vgs', ['vg_name'], '--all'), { message: "Invalid storage unit name '--all': it may not start with '-'" });
+  assert.deepEqual(listCommand('vgs', ['vg_name'], 'xenvg').at(-1), 'xenvg');
+});

@@ -551,10 +551,14 @@ async function doConsole(ctx: CommandContext, console: Dict, showCommand: boolea
         ctx.out(`${argv.map(shellQuote).join(' ')}\n`);
         return 0;
       }
-      // A serial console whose socket is on this machine needs no ssh (kvm, a local or virtual node).
-      const { attachConsole, localConsoleSocket } = await import('../../node/hypervisor/kvm/console-attach.ts');
+      // A serial console of this very node (or of a virtual node of this machine) needs no
+      // ssh: attached in-process; a socket nobody listens on any more falls back to ssh.
+      const { attachConsole, localConsoleSocket, NOT_CONNECTED } = await import('../../node/hypervisor/kvm/console-attach.ts');
       const socket = localConsoleSocket(console);
-      if (socket) return attachConsole(socket);
+      if (socket) {
+        const code = await attachConsole(socket);
+        if (code !== NOT_CONNECTED) return code;
+      }
       const { spawnSync } = await import('node:child_process');
       const r = spawnSync(argv[0], argv.slice(1), { stdio: 'inherit' });
       if (r.status !== 0) throw new OpExecError(`Connection to console of instance ${String(console.instance)} failed, please check cluster configuration`);

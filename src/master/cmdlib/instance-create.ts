@@ -14,7 +14,7 @@ import type { ConfigData, DiskObject, InstanceObject, NodeObject } from '../conf
 import { buildInstanceHookEnv } from '../hooks.ts';
 import { expandNode, logInfo, type HookSpec, type LockPlan, type LogicalUnit, type LUContext } from './base.ts';
 import {
-  assignMacs, checkNicNetworks, clusterMacs, computeNics, INIC_PARAMS_TYPES, normalizeVlan, reserveNicIps, type NewNic,
+  assignMacs, checkNicNetworks, clusterMacs, computeNics, dropPicksOnFailure, INIC_PARAMS_TYPES, normalizeVlan, reserveNicIps, type NewNic,
 } from './instance-nics.ts';
 import {
   calculateFileStorageDir, checkDiskSizes, checkDiskTemplateEnabled, checkNodesFreeDiskPerVG, computeDisks, computeDiskSizePerVG,
@@ -87,6 +87,8 @@ export function instanceCreate(op: OpInput, ctx: LUContext): LogicalUnit {
   let fileStorageDir: string | null = null;
   let specs: DiskSpec[] = [];
   let nics: NewNic[] = [];
+  /** Addresses checkNicNetworks holds for this job until it commits: [network uuid, address]. */
+  let nicPicks: Array<[string, string]> = [];
   let beFull: Dict = {};
   let hvFull: Dict = {};
   let osFull: Dict = {};
@@ -121,7 +123,8 @@ export function instanceCreate(op: OpInput, ctx: LUContext): LogicalUnit {
     }
   }
 
-  return {
+  // A failed job gives its NICs' held addresses back (a commit drops them anyway).
+  return dropPicksOnFailure({
     checkArguments() {
       if (op.forthcoming && op.commit) throw new OpPrereqError('Forthcoming generation and commiting are mutually exclusive', ECODE.INVAL);
       if (op.forthcoming || op.commit) throw new OpPrereqError('Forthcoming instances are not supported', ECODE.INVAL);
@@ -285,7 +288,7 @@ export function instanceCreate(op: OpInput, ctx: LUContext): LogicalUnit {
       if (pnode.drained) throw new OpPrereqError(`Cannot use drained primary node '${pnode.name}'`, ECODE.STATE);
       if (!pnode.vm_capable) throw new OpPrereqError(`Cannot use non-vm_capable primary node '${pnode.name}'`, ECODE.STATE);
       // NICs in networks: the group's netparams, addresses from the pools (needs the primary node).
-      checkNicNetworks(data, nics, pnode, op.conflicts_check !== false, (m) => logInfo(ctx, m));
+      nicPicks = checkNicNetworks(data, nics, pnode, op.conflicts_check !== false, (m) => logInfo(ctx, m));
 
       const exclStor = exclusiveStorage(ctx, pnode.uuid);
       if (exclStor && diskTemplate !== 'plain') {
@@ -439,7 +442,7 @@ export function instanceCreate(op: OpInput, ctx: LUContext): LogicalUnit {
       }
       return [pnode.name];
     },
-  };
+  }, () => nicPicks, op.dry_run === true);
 
   /** _RunAllocator: the allocator picks the node(s); the opcode then names them as if given. */
   async function runAllocator(): Promise<void> {

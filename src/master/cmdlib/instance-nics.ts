@@ -9,6 +9,7 @@ import { pyRepr } from '../../core/pyrepr.ts';
 import { AddressPool, AddressPoolError } from '../config/address-pool.ts';
 import type { ConfigData, InstanceObject, NetworkObject, NicObject, NodeObject } from '../config/model.ts';
 import type { ConfigTx } from '../config/store.ts';
+import type { LogicalUnit } from './base.ts';
 import { lookupNetwork } from './tags.ts';
 
 type Dict = Record<string, unknown>;
@@ -152,9 +153,10 @@ function missingNetwork(network: string): never {
 }
 
 /**
- * Addresses picked from pools (ip=pool) by jobs that have not committed their instance yet
- * (upstream's temporary reservations in WConfd): network uuid → address → expiry (ms).
- * A pick is dropped when its instance is committed, or after ten minutes.
+ * Addresses picked from pools (ip=pool) or asked for by jobs that have not committed their
+ * instance yet (upstream's temporary reservations in WConfd): network uuid → address →
+ * expiry (ms). A pick is dropped when its instance is committed or its job fails, at the
+ * latest after ten minutes.
  */
 const picked = new Map<string, Map<string, number>>();
 const PICK_TTL_MS = 10 * 60_000;
@@ -174,9 +176,17 @@ function pendingPicks(netUuid: string): Set<string> {
  */
 export function pickPoolAddress(net: NetworkObject, exclude: ReadonlySet<string> = new Set()): string {
   const ip = new AddressPool(structuredClone(net)).generateFree(new Set([...pendingPicks(net.uuid), ...exclude]));
-  if (!picked.has(net.uuid)) picked.set(net.uuid, new Map());
-  picked.get(net.uuid)!.set(ip, Date.now() + PICK_TTL_MS);
+  holdAddress(net.uuid, ip);
   return ip;
+}
+
+/**
+ * Hold an address a job asked for by name until it commits (or gives it up), so that no
+ * other job's ip=pool picks it meanwhile (upstream's temporary reservation by ReserveIp).
+ */
+export function holdAddress(netUuid: string, ip: string): void {
+  if (!picked.has(netUuid)) picked.set(netUuid, new Map());
+  picked.get(netUuid)!.set(ip, Date.now() + PICK_TTL_MS);
 }
 
 /** Whether a job picked the address from the network's pool (ip=pool) and has not committed it yet. */
@@ -213,76 +223,152 @@ export function networkOfIpInGroup(data: ConfigData, ip: string | null | undefin
  * LUInstanceCreate.CheckPrereq's network part, once the primary node is known: a NIC in a
  * network takes the node group's connection parameters; ip=pool gets the first free
  * address of the pool, another address must be free in it (with conflictsCheck, not even
- * reserved externally). A NIC outside networks may not use an address of a network
- * connected to the group (conflictsCheck). `info` gets upstream's LogInfo lines.
+ * reserved externally) and not taken by another NIC of the same request (upstream's
+ * temporary reservation of the first makes the second ReserveIp fail). A NIC outside
+ * networks may not use an address of a network connected to the group (conflictsCheck).
+ * `info` gets upstream's LogInfo lines. The addresses are held for this job (picks, see
+ * holdAddress) until it commits; returns them ([network uuid, address]) for dropPicks if
+ * the job fails before; when this throws, its own are already dropped.
  */
-export function checkNicNetworks(data: ConfigData, nics: NewNic[], pnode: NodeObject, conflictsCheck: boolean, info: (msg: string) => void): void {
-  nics.forEach((nic, idx) => {
-    const netUuid = nic.network ?? null;
-    if (netUuid === null) {
-      if (conflictsCheck) {
-        const conflicting = networkOfIpInGroup(data, nic.ip, pnode.uuid);
-        if (conflicting !== null) {
-          throw new OpPrereqError(`The requested IP address (${nic.ip}) belongs to network ${conflicting}, but the target NIC does not.`, ECODE.STATE);
+export function checkNicNetworks(data: ConfigData, nics: NewNic[], pnode: NodeObject, conflictsCheck: boolean, info: (msg: string) => void): Array<[string, string]> {
+  const picks: Array<[string, string]> = [];
+  // Addresses this request takes per network: the explicit ones (a pool pick skips them
+  // all, wherever they come in the request) and, as they are made, the picks.
+  const claimed = new Map<string, Set<string>>();
+  const claimedIn = (uuid: string): Set<string> => {
+    let s = claimed.get(uuid);
+    if (!s) claimed.set(uuid, (s = new Set()));
+    return s;
+  };
+  const explicit = new Map<string, Set<string>>();
+  for (const nic of nics) {
+    if (!nic.network || !nic.ip || nic.ip.toLowerCase() === 'pool') continue;
+    if (!explicit.has(nic.network)) explicit.set(nic.network, new Set());
+    explicit.get(nic.network)!.add(nic.ip);
+  }
+  try {
+    nics.forEach((nic, idx) => {
+      const netUuid = nic.network ?? null;
+      if (netUuid === null) {
+        if (conflictsCheck) {
+          const conflicting = networkOfIpInGroup(data, nic.ip, pnode.uuid);
+          if (conflicting !== null) {
+            throw new OpPrereqError(`The requested IP address (${nic.ip}) belongs to network ${conflicting}, but the target NIC does not.`, ECODE.STATE);
+          }
         }
+        return;
       }
-      return;
-    }
-    const net = data.networks[netUuid];
-    if (!net) throw new OpPrereqError(`Network '${netUuid}' not found`, ECODE.NOENT);
-    const netparams = groupNetParams(data, netUuid, pnode.uuid);
-    if (netparams === null) {
-      throw new OpPrereqError(`No netparams found for network ${net.name}. Probably not connected to node's ${pnode.name} nodegroup`, ECODE.INVAL);
-    }
-    info(`NIC/${idx} inherits netparams ${pyRepr(Object.values(netparams))}`);
-    nic.nicparams = netparams;
-    if (nic.ip === undefined || nic.ip === null) return;
-    const pool = new AddressPool(structuredClone(net));
-    if (nic.ip.toLowerCase() === 'pool') {
-      let ip: string;
+      const net = data.networks[netUuid];
+      if (!net) throw new OpPrereqError(`Network '${netUuid}' not found`, ECODE.NOENT);
+      const netparams = groupNetParams(data, netUuid, pnode.uuid);
+      if (netparams === null) {
+        throw new OpPrereqError(`No netparams found for network ${net.name}. Probably not connected to node's ${pnode.name} nodegroup`, ECODE.INVAL);
+      }
+      info(`NIC/${idx} inherits netparams ${pyRepr(Object.values(netparams))}`);
+      nic.nicparams = netparams;
+      if (nic.ip === undefined || nic.ip === null) return;
+      const pool = new AddressPool(structuredClone(net));
+      const mine = claimedIn(netUuid);
+      if (nic.ip.toLowerCase() === 'pool') {
+        let ip: string;
+        try {
+          ip = pickPoolAddress(net, new Set([...mine, ...(explicit.get(netUuid) ?? [])]));
+        } catch (err) {
+          if (!(err instanceof AddressPoolError)) throw err;
+          throw new OpPrereqError(`Unable to get a free IP for NIC ${idx} from the address pool`, ECODE.STATE);
+        }
+        picks.push([netUuid, ip]);
+        mine.add(ip);
+        nic.ip = ip;
+        info(`Chose IP ${ip} from network ${net.name}`);
+      } else {
+        let taken: boolean;
+        try {
+          taken = pool.isReserved(nic.ip) || (conflictsCheck && pool.isReserved(nic.ip, true)) || pendingPicks(netUuid).has(nic.ip) || mine.has(nic.ip);
+        } catch (err) {
+          if (!(err instanceof AddressPoolError)) throw err;
+          taken = true;
+        }
+        if (taken) throw new OpPrereqError(`IP address ${nic.ip} already in use or does not belong to network ${net.name}`, ECODE.NOTUNIQUE);
+        holdAddress(netUuid, nic.ip);
+        picks.push([netUuid, nic.ip]);
+        mine.add(nic.ip);
+      }
+    });
+  } catch (err) {
+    dropPicks(picks);
+    throw err;
+  }
+  return picks;
+}
+
+/** Forget pool picks this job made (it failed, or committed them). */
+export function dropPicks(picks: ReadonlyArray<readonly [string, string]>): void {
+  for (const [uuid, ip] of picks) dropPick(uuid, ip);
+}
+
+/**
+ * The logical unit with the addresses its checks hold (see holdAddress) given back to
+ * other jobs when its checkPrereq or exec fails, or after the checks of a dry run
+ * (upstream drops a job's temporary reservations when it ends); a commit drops them
+ * anyway (reserveNicIps). What else ends a job between the two (a failing pre hook, a
+ * cancel) leaves them to expire.
+ */
+export function dropPicksOnFailure(lu: LogicalUnit, picks: () => ReadonlyArray<readonly [string, string]>, dryRun = false): LogicalUnit {
+  const { checkPrereq, exec } = lu;
+  return {
+    ...lu,
+    ...(checkPrereq ? {
+      async checkPrereq() {
+        try {
+          await checkPrereq.call(lu);
+        } catch (err) {
+          dropPicks(picks());
+          throw err;
+        }
+        if (dryRun) dropPicks(picks());
+      },
+    } : {}),
+    async exec() {
       try {
-        ip = pickPoolAddress(net);
+        return await exec.call(lu);
       } catch (err) {
-        if (!(err instanceof AddressPoolError)) throw err;
-        throw new OpPrereqError(`Unable to get a free IP for NIC ${idx} from the address pool`, ECODE.STATE);
+        dropPicks(picks());
+        throw err;
       }
-      nic.ip = ip;
-      info(`Chose IP ${ip} from network ${net.name}`);
-    } else {
-      let taken: boolean;
-      try {
-        taken = pool.isReserved(nic.ip) || (conflictsCheck && pool.isReserved(nic.ip, true)) || pendingPicks(netUuid).has(nic.ip);
-      } catch (err) {
-        if (!(err instanceof AddressPoolError)) throw err;
-        taken = true;
-      }
-      if (taken) throw new OpPrereqError(`IP address ${nic.ip} already in use or does not belong to network ${net.name}`, ECODE.NOTUNIQUE);
-    }
-  });
+    },
+  };
 }
 
 /**
  * Reserve the addresses of an instance's NICs in their networks' pools, in the
  * configuration change that adds the instance (what committing upstream's temporary IP
- * reservations does). An address taken meanwhile fails the change.
+ * reservations does). All or nothing: every address is reserved on a copy of its pool
+ * first (two NICs with one address fail as an address taken meanwhile does), and the
+ * live networks change only when all succeeded — a failed change must leave nothing in
+ * memory for the next change to save.
  */
 export function reserveNicIps(tx: ConfigTx, nics: readonly NicObject[]): void {
-  const touched = new Set<string>();
+  const pools = new Map<string, AddressPool>();
   for (const nic of nics) {
     if (!nic.network || !nic.ip) continue;
     const net = tx.data.networks[nic.network];
     if (!net) throw new ConfigurationError(`Network ${nic.network} of a NIC is not in the configuration`);
-    const pool = new AddressPool(net);
+    let pool = pools.get(net.uuid);
+    if (!pool) pools.set(net.uuid, (pool = new AddressPool(structuredClone(net))));
     try {
       pool.reserve(nic.ip);
     } catch (err) {
       if (!(err instanceof AddressPoolError)) throw err;
       throw new OpPrereqError(`IP address ${nic.ip} already in use or does not belong to network ${net.name}`, ECODE.NOTUNIQUE);
     }
-    picked.get(net.uuid)?.delete(nic.ip);
-    touched.add(net.uuid);
   }
-  for (const uuid of touched) tx.modified(tx.data.networks[uuid]);
+  for (const [uuid, pool] of pools) {
+    const net = tx.data.networks[uuid];
+    net.reservations = pool.net.reservations;
+    tx.modified(net);
+  }
+  for (const nic of nics) if (nic.network && nic.ip) dropPick(nic.network, nic.ip);
 }
 
 /** Give the addresses of an instance's NICs back to their networks' pools (instance removal). */

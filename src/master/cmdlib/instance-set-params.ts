@@ -15,7 +15,7 @@ import type { DiskObject, InstanceObject, NetworkObject, NicObject } from '../co
 import type { ConfigTx } from '../config/store.ts';
 import { logInfo, type HookSpec, type LogicalUnit, type LUContext } from './base.ts';
 import {
-  addressPicked, checkNicParams, clusterMacs, dropPick, generateMac, groupNetParams, INIC_PARAMS_TYPES, networkOfIpInGroup, normalizeMac,
+  addressPicked, checkNicParams, clusterMacs, dropPick, generateMac, groupNetParams, holdAddress, INIC_PARAMS_TYPES, networkOfIpInGroup, normalizeMac,
   pickPoolAddress,
 } from './instance-nics.ts';
 import { lookupNetwork } from './tags.ts';
@@ -386,6 +386,8 @@ export function instanceSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
         dropPoolPicks();
         throw err;
       }
+      // A dry run ends after the checks: nothing will commit what they hold.
+      if (op.dry_run === true) dropPoolPicks();
     },
 
     hooks(): HookSpec {
@@ -461,7 +463,7 @@ export function instanceSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
     return result;
   }
 
-  /** Forget this job's pool picks (committed by now, or given up). */
+  /** Forget this job's pool picks and held addresses (committed by now, or given up). */
   function dropPoolPicks(): void {
     for (const [uuid, ip] of ipReserves) dropPick(uuid, ip);
   }
@@ -538,6 +540,7 @@ export function instanceSetParams(op: OpInput, ctx: LUContext): LogicalUnit {
           params.ip = ip;
         } else if (net) {
           if (!ipAvailable(net, newIp)) throw new OpPrereqError(`IP ${newIp} not available in network ${net.name}`, ECODE.NOTUNIQUE);
+          holdAddress(net.uuid, newIp);
           ipReserves.push([net.uuid, newIp]);
           logInfo(ctx, `Reserving IP ${newIp} in network ${net.name}`);
         } else if (op.conflicts_check !== false) {

@@ -87,6 +87,7 @@ export function instanceStartup(op: OpInput, ctx: LUContext): LogicalUnit {
         await shutdownInstanceDisks(ctx, inst);
         raiseRpc(r, `Could not start instance '${inst.name}'`);
       }
+      if (r.ok && typeof r.payload === 'string') logInfo(ctx, r.payload);
       return null;
     },
   });

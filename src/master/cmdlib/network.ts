@@ -254,54 +254,63 @@ export const networkSetParams: LUFactory = (op: OpInput, ctx: LUContext): Logica
       };
     },
     async exec() {
-      const next = structuredClone(net);
-      const pool = new AddressPool(next);
-      try {
-        if (op.gateway) {
-          if (gateway === (net.gateway ?? null)) {
-            logWarning(ctx, `Gateway is already ${gateway ?? 'None'}`);
-          } else {
-            if (gateway) pool.reserve(gateway, true);
-            if (net.gateway) pool.release(net.gateway, true);
-            setOptional(next, 'gateway', gateway);
-          }
-        }
-        for (const ip of (op.add_reserved_ips as string[] | null) ?? []) {
-          try {
-            pool.reserve(ip, true);
-          } catch (err) {
-            if (!(err instanceof AddressPoolError)) throw err;
-            logWarning(ctx, `Cannot reserve IP address ${ip}: ${err.message}`);
-          }
-        }
-        for (const ip of (op.remove_reserved_ips as string[] | null) ?? []) {
-          if (ip === net.gateway) {
-            logWarning(ctx, "Cannot unreserve Gateway's IP");
-            continue;
-          }
-          try {
-            pool.release(ip, true);
-          } catch (err) {
-            if (!(err instanceof AddressPoolError)) throw err;
-            logWarning(ctx, `Cannot release IP address ${ip}: ${err.message}`);
-          }
-        }
-        if (op.mac_prefix) setOptional(next, 'mac_prefix', macPrefix);
-        if (op.network6) setOptional(next, 'network6', network6);
-        if (op.gateway6) setOptional(next, 'gateway6', gateway6);
-        pool.validate();
-      } catch (err) {
-        poolError(err);
-      }
+      // The pool changes are made on the network as it is when the change is applied:
+      // instance adds and modifies reserve addresses without the network lock, and a copy
+      // taken before would erase what they committed meanwhile.
+      const warnings: string[] = [];
       await ctx.config.update((tx) => {
         const current = tx.data.networks[uuid];
         if (!current) throw new OpExecError(`Network '${name}' with UUID ${uuid} disappeared`);
-        for (const key of ['gateway', 'network6', 'gateway6', 'mac_prefix', 'reservations', 'ext_reservations'] as const) {
+        const next = structuredClone(current);
+        const pool = new AddressPool(next);
+        try {
+          if (op.gateway) {
+            if (gateway === (current.gateway ?? null)) {
+              warnings.push(`Gateway is already ${gateway ?? 'None'}`);
+            } else {
+              // Checked again here: an instance may have taken the address since checkPrereq.
+              if (gateway && pool.isReserved(gateway)) throw new OpPrereqError(`Gateway IP address '${gateway}' is already reserved`, ECODE.STATE);
+              if (gateway) pool.reserve(gateway, true);
+              if (current.gateway) pool.release(current.gateway, true);
+              setOptional(next, 'gateway', gateway);
+            }
+          }
+          for (const ip of (op.add_reserved_ips as string[] | null) ?? []) {
+            try {
+              pool.reserve(ip, true);
+            } catch (err) {
+              if (!(err instanceof AddressPoolError)) throw err;
+              warnings.push(`Cannot reserve IP address ${ip}: ${err.message}`);
+            }
+          }
+          for (const ip of (op.remove_reserved_ips as string[] | null) ?? []) {
+            if (ip === current.gateway) {
+              warnings.push("Cannot unreserve Gateway's IP");
+              continue;
+            }
+            try {
+              pool.release(ip, true);
+            } catch (err) {
+              if (!(err instanceof AddressPoolError)) throw err;
+              warnings.push(`Cannot release IP address ${ip}: ${err.message}`);
+            }
+          }
+          if (op.mac_prefix) setOptional(next, 'mac_prefix', macPrefix);
+          if (op.network6) setOptional(next, 'network6', network6);
+          if (op.gateway6) setOptional(next, 'gateway6', gateway6);
+          pool.validate();
+        } catch (err) {
+          poolError(err);
+        }
+        // Only the pool's external reservations and the attributes change: the instances'
+        // reservations stay as they are live.
+        for (const key of ['gateway', 'network6', 'gateway6', 'mac_prefix', 'ext_reservations'] as const) {
           if (next[key] === undefined) delete current[key];
           else current[key] = next[key] as string;
         }
         tx.modified(current);
       });
+      for (const w of warnings) logWarning(ctx, w);
       return null;
     },
   };

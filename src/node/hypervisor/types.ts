@@ -84,7 +84,8 @@ export interface Hypervisor {
   listInstances(hvparams?: Record<string, unknown>): Promise<string[]>;
   instanceInfo(name: string, hvparams?: Record<string, unknown>): Promise<HvInstanceInfo | null>;
   allInstancesInfo(hvparams?: Record<string, unknown>): Promise<HvInstanceInfo[]>;
-  start(inst: HvInstance, blockDevices: HvBlockDevice[], startupPaused: boolean): Promise<void>;
+  /** Returns a line for the operator, if any (kvm: which accelerator runs the guest). */
+  start(inst: HvInstance, blockDevices: HvBlockDevice[], startupPaused: boolean): Promise<string | void>;
   stop(inst: HvInstance, opts: StopOptions): Promise<void>;
   /** Whatever must go after an instance stopped (sockets, pid files); best effort. */
   cleanup(name: string): Promise<void>;

@@ -178,8 +178,18 @@ export function lvmFieldsFor(defs: readonly FieldDef[], wanted: readonly string[
 /** The `pvs`/`vgs` command line (_BuildListCommand). */
 export function listCommand(tool: string, lvmFields: readonly string[], name: string | null): string[] {
   const argv = [tool, '--noheadings', '--units=m', '--nosuffix', '--separator', LIST_SEP, '--options', lvmFields.join(',')];
-  if (name !== null) argv.push(name);
+  if (name !== null) argv.push(lvmUnitName(name));
   return argv;
+}
+
+/**
+ * A PV or VG name as a positional argument of an lvm2 command: one starting with "-" (the
+ * name comes from an opcode or RAPI) would be read as an option, e.g. --config=…, and is
+ * refused before anything runs. No LVM device path or VG name starts with "-".
+ */
+export function lvmUnitName(name: string): string {
+  if (name.startsWith('-')) throw new StorageError(`Invalid storage unit name ${pyRepr(name)}: it may not start with '-'`);
+  return name;
 }
 
 /** Rows of the wanted fields from lvm2's output (_SplitList + _BuildList); lines that do not parse are skipped. */
@@ -233,12 +243,13 @@ export const VG_FIELDS: readonly FieldDef[] = [
 ];
 
 async function setAllocatable(runner: StorageRunner, name: string, allocatable: unknown): Promise<void> {
-  const r = await runner(['pvchange', '--allocatable', allocatable ? 'y' : 'n', name]);
+  const r = await runner(['pvchange', '--allocatable', allocatable ? 'y' : 'n', lvmUnitName(name)]);
   if (failed(r)) throw new StorageError(`Failed to modify physical volume, pvchange output: ${fullOutput(r)}`);
 }
 
 /** LvmVgStorage._RemoveMissing: drop missing PVs from a VG; the VG must be whole afterwards. */
 export async function removeMissing(runner: StorageRunner, name: string): Promise<void> {
+  lvmUnitName(name);
   // The exit code is ignored: older lvm2 fails even when the VG is consistent.
   let r = await runner(['vgreduce', '--removemissing', name]);
   let vgreduceOutput = fullOutput(r);

@@ -11,6 +11,8 @@
 //   -vnc …,tls,x509=… (gone in 3.1)     → -object tls-creds-x509 + tls-creds=
 //   server,nowait (deprecated in 6.0)   → server=on,wait=off
 //   -nographic with -daemonize (≥1.4)   → -display none
+import fs from 'node:fs';
+import os from 'node:os';
 import { HypervisorError } from '../../../core/errors.ts';
 import { defaultMachine, hasDevice, hasOption, serverNowait, versionAtLeast, type QemuCaps } from './capabilities.ts';
 
@@ -59,6 +61,8 @@ export interface KvmCommandInput {
   caps: QemuCaps;
   accel: 'kvm' | 'tcg';
   files: KvmFilesFor;
+  /** This node's interfaces (os.networkInterfaces()), for bind addresses given as an interface name. */
+  interfaces?: Interfaces;
 }
 
 export interface KvmCommand {
@@ -110,6 +114,30 @@ function isIPv4(s: string): boolean {
 
 function isIPv6(s: string): boolean {
   return s.includes(':') && /^[0-9a-fA-F:.]+$/.test(s);
+}
+
+export type Interfaces = NodeJS.Dict<os.NetworkInterfaceInfo[]>;
+
+/**
+ * vnc_bind_address / spice_bind as qemu takes it: an address or a path as it is, an
+ * interface name as its first address of the family (upstream's GetInterfaceIpAddresses:
+ * IPv4 for VNC; for SPICE the spice_ip_version's, IPv4 first when none is given). An
+ * interface with no such address is a clear error, not a "unix:<name>/…" socket.
+ */
+export function resolveBindAddress(what: 'VNC' | 'SPICE', value: string, ipVersion = 0, interfaces: Interfaces = os.networkInterfaces()): string {
+  if (value === '' || isIPv4(value) || isIPv6(value) || value.startsWith('/')) return value;
+  const addrs = interfaces[value];
+  if (addrs === undefined) {
+    if (fs.existsSync(`/sys/class/net/${value}`)) throw new HypervisorError(`${what}: interface ${value} has no IP address on this node`);
+    throw new HypervisorError(`${what}: '${value}' is neither an IP address, an absolute path nor an interface of this node`);
+  }
+  const v4 = addrs.filter((a) => a.family === 'IPv4').map((a) => a.address);
+  const v6 = addrs.filter((a) => a.family === 'IPv6').map((a) => a.address);
+  const pick = what === 'VNC' || ipVersion === 4 ? v4 : ipVersion === 6 ? v6 : (v4.length > 0 ? v4 : v6);
+  if (pick.length === 0) {
+    throw new HypervisorError(`${what}: could not determine an IPv${what === 'VNC' || ipVersion !== 6 ? '4' : '6'} address of interface ${value}`);
+  }
+  return pick[0];
 }
 
 /** A free slot of a bus, reserved (upstream's utils.GetFreeSlot). */
@@ -224,8 +252,8 @@ export function buildKvmCommand(input: KvmCommandInput): KvmCommand {
 
   // USB, VNC, SPICE, display.
   const usbMouse = str(hvp.usb_mouse);
-  const vncBind = str(hvp.vnc_bind_address);
-  const spiceBind = str(hvp.spice_bind);
+  const vncBind = resolveBindAddress('VNC', str(hvp.vnc_bind_address), 4, input.interfaces);
+  const spiceBind = resolveBindAddress('SPICE', str(hvp.spice_bind), int(hvp.spice_ip_version), input.interfaces);
   if (hasOption(caps, '-usb')) cmd.push('-usb');
   const pointer = usbMouse || (vncBind ? 'tablet' : '');
   if (pointer) {
@@ -262,7 +290,7 @@ export function buildKvmCommand(input: KvmCommandInput): KvmCommand {
       }
     } else {
       // An absolute path: a unix socket per instance in that directory (an interface name
-      // is resolved to its address by the caller before this point).
+      // was resolved to its address above).
       arg = `unix:${vncBind}/${input.name}.vnc`;
     }
     cmd.push('-vnc', arg);

@@ -8,6 +8,12 @@
 // kvm_flag is not "disabled"), TCG otherwise; every start logs which, and a start with
 // kvm_flag "enabled" on a node without /dev/kvm fails.
 //
+// A start (upstream's _ExecuteKVMRuntime): the VNC password file read, the taps made and
+// recorded (nic/<name>), qemu run paused (-S) within START_TIMEOUT_MS, then CPU pinning,
+// the VNC password and the start-up balloon set over QMP, then "cont". Whatever fails
+// after qemu came up destroys it and removes its taps and runtime files: a failed start
+// leaves nothing behind.
+//
 // States: a live qemu is "running" (QMP status running, paused, inmigrate, postmigrate…);
 // with user_shutdown a guest's own power-off leaves qemu up in status "shutdown"
 // (-no-shutdown), reported as state "shutdown" (USER_down); without it qemu exits and the
@@ -24,8 +30,8 @@ import type {
   HvBlockDevice, HvInstance, HvInstanceInfo, HvNodeInfo, Hypervisor, InstanceConsole, MigrationStatus, StopOptions,
 } from '../types.ts';
 import { qemuCaps, type QemuCaps } from './capabilities.ts';
-import { buildKvmCommand, VNC_BASE_PORT } from './cmdline.ts';
-import { closeTaps, openNics, savedTaps, saveTaps } from './netdev.ts';
+import { buildKvmCommand, resolveBindAddress, VNC_BASE_PORT } from './cmdline.ts';
+import { closeTaps, openNics, savedTaps } from './netdev.ts';
 import { applyCpuMask, needsPinning } from './pinning.ts';
 import { withQmp } from './qmp.ts';
 import { KvmFiles, parseRuntime, pidInfo, type KvmRuntime } from './runtime.ts';
@@ -40,6 +46,8 @@ export const SOCAT_CONSOLE_PARAMS = 'raw,echo=0,escape=0x1d';
 /** QMP statuses of a qemu that holds no running guest any more. */
 const GUEST_OFF = new Set(['shutdown', 'guest-panicked', 'internal-error', 'io-error']);
 const MIGRATION_INFO_MAX_BAD_ANSWERS = 5;
+/** qemu's start (until its daemonizing parent exits), at most. */
+const START_TIMEOUT_MS = 60_000;
 const MIGRATION_INFO_RETRY_DELAY_MS = 2_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,6 +58,28 @@ export function kvmAvailable(dev = '/dev/kvm'): boolean {
   try {
     fs.accessSync(dev, fs.constants.R_OK | fs.constants.W_OK);
     return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The VNC password (first line of vnc_password_file) when VNC is on and one is set; read errors are the start's. */
+export function readVncPassword(hvp: Dict): string | null {
+  const pwFile = str(hvp.vnc_password_file);
+  if (!pwFile || !str(hvp.vnc_bind_address)) return null;
+  try {
+    return fs.readFileSync(pwFile, 'utf8').split('\n')[0].trim();
+  } catch (err) {
+    throw new HypervisorError(`Failed to open VNC password file ${pwFile}: ${(err as Error).message}`);
+  }
+}
+
+/** Whether the migration info says the guest ran on the source (no record: it did not, as upstream never resumes). */
+export function guestRanBefore(info: string): boolean {
+  try {
+    const v = JSON.parse(info) as unknown;
+    const extra = Array.isArray(v) ? v[4] as Dict | undefined : undefined;
+    return extra?.guest_running === true;
   } catch {
     return false;
   }
@@ -79,6 +109,12 @@ export class KvmHypervisor implements Hypervisor {
   readonly name = 'kvm';
   readonly files: KvmFiles;
   private readonly log: Logger | undefined;
+  /** The last start's line for the operator (which accelerator, which qemu). */
+  private startNote = '';
+  /** How long qemu's daemonizing parent may take to exit (upstream has no limit). */
+  startTimeoutMs = START_TIMEOUT_MS;
+  /** How long a target may stay "inmigrate" after the source completed. */
+  migrationArrivalTimeoutMs = 30_000;
 
   constructor(paths: NodePaths, log?: Logger) {
     this.files = new KvmFiles(paths);
@@ -219,19 +255,23 @@ export class KvmHypervisor implements Hypervisor {
   private async execute(inst: HvInstance, runtime: KvmRuntime, startupPaused: boolean, incoming?: { host: string; port: number }): Promise<void> {
     const name = inst.name;
     this.checkDown(name);
-    // Whatever a dead qemu left (a stale pid file, sockets) goes first.
+    // Whatever a dead qemu left (a stale pid file, sockets, its taps) goes first.
     this.files.removeRuntimeFiles(name);
     const [, nics, upHvp, disks] = runtime;
     // Runtime values win over the configuration for what the guest sees (upstream's up_hvp).
     const hvp: Dict = { ...inst.hvparams, ...upHvp };
     const caps = await this.capsChecked(hvp);
     const accel = this.accelFor(hvp);
+    // Read before qemu starts (upstream does): a missing password file starts nothing.
+    const vncPassword = readVncPassword(hvp);
     if (this.files.instanceChrootDir(name) && hvp.use_chroot === true) {
       fs.mkdirSync(this.files.instanceChrootDir(name), { recursive: true, mode: 0o700 });
     }
-    const pinPaused = !startupPaused && !incoming && needsPinning(hvp.cpu_mask);
-    const backends = openNics(name, nics, this.files.root);
-    let started = false;
+    // Upstream starts paused (-S) unless asked to or waiting for a migration: CPU pinning,
+    // the VNC password and the balloon are set before the guest runs, then "cont".
+    const resume = !startupPaused && !incoming;
+    // The taps are recorded (nic/<instance>) as they are made, before qemu starts.
+    const backends = openNics(name, nics, this.files.root, this.files.instanceNicDir(name));
     try {
       const built = buildKvmCommand({
         name,
@@ -242,8 +282,7 @@ export class KvmHypervisor implements Hypervisor {
         disks: disks.map(([disk, link, uri]) => ({ disk, link, uri })),
         nics,
         netBackends: backends.map((b) => b.netdev),
-        // CPU pinning needs the vCPU threads before the guest runs (not for an incoming migration).
-        startupPaused: startupPaused || pinPaused,
+        startupPaused: startupPaused || resume,
         incoming,
         caps,
         accel,
@@ -255,29 +294,64 @@ export class KvmHypervisor implements Hypervisor {
       const saved: KvmRuntime = [built.argv, nics, { ...upHvp, machine_version: built.machine }, disks];
       await this.files.writeRuntime(name, saved);
       await this.run(name, built.argv);
-      started = true;
-      saveTaps(this.files.instanceNicDir(name), backends);
-      this.info(`KVM: instance ${name} started with ${accel === 'kvm' ? 'KVM acceleration (/dev/kvm)' : 'TCG software emulation (no /dev/kvm on this node: slow)'}` +
-        `, qemu ${caps.versionText}, machine ${built.machine}${incoming ? `, waiting for a migration on ${incoming.host}:${incoming.port}` : ''}`,
-      { instance: name, accel, qemu: caps.versionText, machine: built.machine, pid: this.files.readPid(name) });
-    } finally {
-      if (!started) closeTaps(backends.map((b) => b.tap));
+      this.startNote = `KVM: instance ${name} started with ${accel === 'kvm' ? 'KVM acceleration (/dev/kvm)' : 'TCG software emulation (no /dev/kvm on this node: slow)'}` +
+        `, qemu ${caps.versionText}, machine ${built.machine}${incoming ? `, waiting for a migration on ${incoming.host}:${incoming.port}` : ''}`;
+      this.info(this.startNote, { instance: name, accel, qemu: caps.versionText, machine: built.machine, pid: this.files.readPid(name) });
+      await this.afterStart(inst, hvp, vncPassword, resume);
+    } catch (err) {
+      // Nothing half-started stays: no qemu (paused by -S, waiting for its "cont"), no
+      // taps, no runtime files; the start fails with the first error.
+      await this.abandonStart(name);
+      throw err;
     }
-    await this.afterStart(inst, hvp, pinPaused);
   }
 
-  /** Run qemu; it daemonizes, so the parent's exit is the start's result. */
+  /** Undo a failed start: kill a qemu that did come up, delete the taps, remove the runtime files. */
+  private async abandonStart(name: string): Promise<void> {
+    try {
+      const pid = this.files.alivePid(name);
+      if (pid !== null) await this.destroy(name, pid);
+      this.files.removeRuntimeFiles(name);
+    } catch (err) {
+      this.warn(`KVM: cleaning up after the failed start of ${name}: ${(err as Error).message}`, { instance: name });
+    }
+  }
+
+  /** Run qemu; it daemonizes, so the parent's exit is the start's result (within START_TIMEOUT_MS). */
   private run(name: string, argv: string[]): Promise<void> {
     return new Promise((resolve, reject) => {
       let stderr = '';
       let stdout = '';
+      let settled = false;
       const child = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, LC_ALL: 'C' } });
+      const timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        // The whole process group (detached: qemu's parent leads it); a daemon child that
+        // already left it is killed by the caller from the pid file.
+        try {
+          if (child.pid) process.kill(-child.pid, 'SIGKILL');
+        } catch { /* gone */ }
+        child.stdout.destroy();
+        child.stderr.destroy();
+        const output = `${stdout}${stderr}`.trim();
+        reject(new HypervisorError(`Failed to start instance ${name}: qemu did not finish starting within ${Math.round(this.startTimeoutMs / 1000)} seconds${output ? ` (${output})` : ''}`));
+      }, this.startTimeoutMs);
       child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
       child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-      child.on('error', (err) => reject(new HypervisorError(`Failed to start instance ${name}: ${err.message}`)));
+      child.on('error', (err) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        reject(new HypervisorError(`Failed to start instance ${name}: ${err.message}`));
+      });
       child.on('exit', (code, signal) => {
+        if (settled) return;
+        clearTimeout(timer);
         // The daemon child keeps the pipes until it is set up: do not wait for them.
         setTimeout(() => {
+          if (settled) return;
+          settled = true;
           child.stdout.destroy();
           child.stderr.destroy();
           const output = `${stdout}${stderr}`.trim();
@@ -296,21 +370,14 @@ export class KvmHypervisor implements Hypervisor {
     });
   }
 
-  /** CPU pinning, the VNC password; then the guest runs if it was paused for them. */
-  private async afterStart(inst: HvInstance, hvp: Dict, resume: boolean): Promise<void> {
+  /** CPU pinning, the VNC password, the start-up balloon; then the guest runs if it was paused for them. */
+  private async afterStart(inst: HvInstance, hvp: Dict, vncPassword: string | null, resume: boolean): Promise<void> {
     if (needsPinning(hvp.cpu_mask)) {
       const pid = this.files.alivePid(inst.name);
       if (pid !== null) await withQmp(this.files.qmpSocket(inst.name), (q) => applyCpuMask(str(hvp.cpu_mask), pid, q));
     }
-    const pwFile = str(hvp.vnc_password_file);
-    if (pwFile && str(hvp.vnc_bind_address)) {
-      let password: string;
-      try {
-        password = fs.readFileSync(pwFile, 'utf8').split('\n')[0].trim();
-      } catch (err) {
-        throw new HypervisorError(`Failed to open VNC password file ${pwFile}: ${(err as Error).message}`);
-      }
-      await withQmp(this.files.qmpSocket(inst.name), (q) => q.execute('set_password', { protocol: 'vnc', password }));
+    if (vncPassword !== null) {
+      await withQmp(this.files.qmpSocket(inst.name), (q) => q.execute('set_password', { protocol: 'vnc', password: vncPassword }));
     }
     // Upstream's _InstanceStartupMemory: maxmem if the node has it free, never below minmem.
     const maxmem = Number(inst.beparams.maxmem ?? inst.beparams.memory ?? 0);
@@ -325,11 +392,12 @@ export class KvmHypervisor implements Hypervisor {
     if (resume) await withQmp(this.files.qmpSocket(inst.name), (q) => q.execute('cont'));
   }
 
-  async start(inst: HvInstance, blockDevices: HvBlockDevice[], startupPaused: boolean): Promise<void> {
+  async start(inst: HvInstance, blockDevices: HvBlockDevice[], startupPaused: boolean): Promise<string> {
     this.checkDown(inst.name);
     const disks: KvmRuntime[3] = blockDevices.map((b) => [b.disk as unknown as Dict, b.linkName, b.uri]);
     const nics = (((inst as unknown as Dict).nics as Dict[] | undefined) ?? []).map((n) => ({ ...n }));
     await this.execute(inst, [[], nics, { ...inst.hvparams }, disks], startupPaused);
+    return this.startNote;
   }
 
   // -------------------------------------------------------------------------------------
@@ -381,8 +449,7 @@ export class KvmHypervisor implements Hypervisor {
     if (pid === null) throw new HypervisorError(`Failed to reboot instance ${inst.name}: not running`);
     const runtime = this.files.readRuntime(inst.name);
     await this.destroy(inst.name, pid);
-    const taps = savedTaps(this.files.instanceNicDir(inst.name));
-    closeTaps(taps);
+    // execute() deletes the old qemu's taps with its runtime files.
     await this.execute(inst, runtime, false);
   }
 
@@ -410,12 +477,19 @@ export class KvmHypervisor implements Hypervisor {
         command: [SOCAT_PATH, `STDIO,${SOCAT_CONSOLE_PARAMS}`, `UNIX-CONNECT:${this.files.serialSocket(inst.name)}`],
       };
     }
-    const vnc = str(hvp.vnc_bind_address);
+    // Where qemu listens: an interface name stands for its address (as on the command line).
+    let vnc: string;
+    let spice: string;
+    try {
+      vnc = resolveBindAddress('VNC', str(hvp.vnc_bind_address), 4);
+      spice = vnc ? '' : resolveBindAddress('SPICE', str(hvp.spice_bind), Number(hvp.spice_ip_version ?? 0) || 0);
+    } catch (err) {
+      return { instance: inst.name, kind: 'msg', message: `Console of instance ${inst.name}: ${(err as Error).message}` };
+    }
     const networkPort = Number((inst as unknown as Dict).network_port ?? 0);
     if (vnc && networkPort > VNC_BASE_PORT) {
       return { instance: inst.name, kind: 'vnc', host: vnc, port: networkPort, display: networkPort - VNC_BASE_PORT };
     }
-    const spice = str(hvp.spice_bind);
     if (spice) return { instance: inst.name, kind: 'spice', host: spice, port: networkPort };
     return { instance: inst.name, kind: 'msg', message: `No serial shell for instance ${inst.name}` };
   }
@@ -440,8 +514,15 @@ export class KvmHypervisor implements Hypervisor {
   // -------------------------------------------------------------------------------------
   // Migration
 
+  /**
+   * The runtime file (upstream's migration info), with one more element of ours:
+   * {guest_running} — whether the guest runs on the source now, so that the target
+   * resumes it after a non-live migration (which stops it) and leaves a paused guest paused.
+   */
   async migrationInfo(inst: HvInstance): Promise<string> {
-    return this.files.readRuntimeText(inst.name);
+    const runtime = this.files.readRuntime(inst.name);
+    const status = await this.qmpStatus(inst.name);
+    return JSON.stringify([...runtime, { guest_running: status === 'running' }]);
   }
 
   async acceptInstance(inst: HvInstance, blockDevices: HvBlockDevice[], info: string, target: string): Promise<void> {
@@ -461,8 +542,15 @@ export class KvmHypervisor implements Hypervisor {
     const port = Number(hvp.migration_port ?? 8102);
     const bandwidthMib = Number(hvp.migration_bandwidth ?? 32);
     const downtimeMs = Number(hvp.migration_downtime ?? 30);
+    const stoppedMark = this.files.migrationStopFile(name);
+    fs.rmSync(stoppedMark, { force: true });
     await withQmp(this.files.qmpSocket(name), async (q) => {
-      if (!live) await q.execute('stop');
+      if (!live) {
+        // Remembered, so that a failed migration resumes only a guest we stopped.
+        const wasRunning = str(((await q.execute('query-status')) as Dict)?.status) === 'running';
+        if (wasRunning) fs.writeFileSync(stoppedMark, `${Date.now()}\n`);
+        await q.execute('stop');
+      }
       try {
         await q.execute('migrate-set-parameters', { 'max-bandwidth': bandwidthMib * 1048576, 'downtime-limit': downtimeMs });
       } catch {
@@ -511,14 +599,22 @@ export class KvmHypervisor implements Hypervisor {
     return { status: 'failed' };
   }
 
-  async finalizeMigrationDst(inst: HvInstance, _info: string, success: boolean): Promise<void> {
+  async finalizeMigrationDst(inst: HvInstance, info: string, success: boolean): Promise<void> {
     const pid = this.files.alivePid(inst.name);
     if (success) {
       if (pid === null) throw new HypervisorError(`Instance ${inst.name} is not running on the target after its migration`);
-      const status = await this.qmpStatus(inst.name);
+      // The source reports "completed" once it sent everything; the target may still be
+      // loading the last of the state for a moment: wait for it to leave "inmigrate".
+      let status = await this.qmpStatus(inst.name);
+      const deadline = Date.now() + this.migrationArrivalTimeoutMs;
+      while ((status === 'inmigrate' || status === null) && Date.now() < deadline && this.files.alivePid(inst.name) !== null) {
+        await sleep(200);
+        status = await this.qmpStatus(inst.name);
+      }
       if (status === 'inmigrate') throw new HypervisorError(`Instance ${inst.name} has not arrived on the target (qemu still waits for the migration)`);
-      // A non-live migration stopped the source: the guest arrives paused; it runs here now.
-      if (status === 'paused') {
+      // A non-live migration stopped the source: the guest arrives paused and runs here
+      // now, as it did before; a guest that was paused on the source stays paused.
+      if (status === 'paused' && guestRanBefore(info)) {
         await withQmp(this.files.qmpSocket(inst.name), (q) => q.execute('cont'));
       }
       return;
@@ -538,7 +634,12 @@ export class KvmHypervisor implements Hypervisor {
       try {
         await withQmp(this.files.qmpSocket(inst.name), (q) => q.execute('migrate_cancel'));
       } catch { /* nothing to cancel */ }
-      await withQmp(this.files.qmpSocket(inst.name), (q) => q.execute('cont'));
+      // Only a guest this migration stopped (non-live) is resumed.
+      const stoppedMark = this.files.migrationStopFile(inst.name);
+      if (fs.existsSync(stoppedMark)) {
+        await withQmp(this.files.qmpSocket(inst.name), (q) => q.execute('cont'));
+        fs.rmSync(stoppedMark, { force: true });
+      }
     } else {
       await this.cleanup(inst.name);
     }

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { HypervisorError } from '../../../core/errors.ts';
+import { writeFileAtomicSync } from '../../../util/fs.ts';
 
 type Dict = Record<string, unknown>;
 
@@ -44,8 +45,9 @@ function ip(args: string[]): void {
  * `salt` tells this node's taps from another's (virtual nodes share one machine, and the
  * source and the target of a migration both hold a tap for the same NIC meanwhile).
  */
-export function openNics(instance: string, nics: Dict[], salt = ''): NicBackend[] {
+export function openNics(instance: string, nics: Dict[], salt = '', recordDir: string | null = null): NicBackend[] {
   const result: NicBackend[] = [];
+  if (recordDir) fs.rmSync(recordDir, { recursive: true, force: true });
   try {
     for (const [seq, nic] of nics.entries()) {
       const params = (nic.nicparams ?? {}) as Dict;
@@ -63,6 +65,8 @@ export function openNics(instance: string, nics: Dict[], salt = ''): NicBackend[
         try {
           ip(['link', 'del', tap]);
         } catch { /* not there: fine */ }
+        // Recorded before it exists: whatever happens next (even a kill -9), cleanup finds it.
+        if (recordDir) recordTap(recordDir, seq, tap);
         ip(['tuntap', 'add', 'dev', tap, 'mode', 'tap']);
         result.push({ netdev: `tap,ifname=${tap},script=no,downscript=no`, tap, note: null });
         ip(['link', 'set', tap, 'master', link, 'up']);
@@ -71,7 +75,8 @@ export function openNics(instance: string, nics: Dict[], salt = ''): NicBackend[
       }
     }
   } catch (err) {
-    closeTaps(result.map((r) => r.tap));
+    closeTaps(recordDir ? savedTaps(recordDir) : result.map((r) => r.tap));
+    if (recordDir) fs.rmSync(recordDir, { recursive: true, force: true });
     throw err;
   }
   return result;
@@ -83,17 +88,22 @@ export function closeTaps(taps: Array<string | null>): void {
   }
 }
 
+/** Record one tap of an instance (nic/<instance>/<seq>, written atomically). */
+export function recordTap(dir: string, seq: number, tap: string): void {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  writeFileAtomicSync(path.join(dir, String(seq)), tap, { mode: 0o644 });
+}
+
 /** Record the taps of an instance (nic/<instance>/<seq>). */
 export function saveTaps(dir: string, backends: NicBackend[]): void {
   fs.rmSync(dir, { recursive: true, force: true });
-  if (!backends.some((b) => b.tap)) return;
-  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-  for (const [seq, b] of backends.entries()) if (b.tap) fs.writeFileSync(path.join(dir, String(seq)), b.tap);
+  for (const [seq, b] of backends.entries()) if (b.tap) recordTap(dir, seq, b.tap);
 }
 
 export function savedTaps(dir: string): string[] {
   try {
-    return fs.readdirSync(dir).map((f) => fs.readFileSync(path.join(dir, f), 'utf8').trim()).filter((t) => t !== '');
+    // Only the records themselves (a temporary file of an interrupted atomic write starts with a dot).
+    return fs.readdirSync(dir).filter((f) => /^\d+$/.test(f)).map((f) => fs.readFileSync(path.join(dir, f), 'utf8').trim()).filter((t) => t !== '');
   } catch {
     return [];
   }

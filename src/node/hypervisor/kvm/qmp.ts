@@ -39,6 +39,16 @@ export class QmpClient {
 
   /** Connect, read the greeting and leave capabilities negotiation mode. */
   async connect(): Promise<void> {
+    try {
+      await this.open();
+    } catch (err) {
+      // A half-open connection would hold qemu's only QMP slot: never leave one behind.
+      this.close();
+      throw err;
+    }
+  }
+
+  private async open(): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       const sock = net.createConnection(this.path);
       const timer = setTimeout(() => {
@@ -62,7 +72,6 @@ export class QmpClient {
     sock.on('close', () => this.onClose(null));
     const greeting = await this.nextMessage();
     if (!greeting || typeof greeting.QMP !== 'object') {
-      this.close();
       throw new HypervisorError(`Invalid QMP greeting from ${this.path}: ${JSON.stringify(greeting)}`);
     }
     this.greeting = greeting.QMP as Dict;
@@ -161,8 +170,8 @@ export class QmpClient {
 /** Connect to `path`, run `fn`, close. */
 export async function withQmp<T>(path: string, fn: (qmp: QmpClient) => Promise<T>, timeoutMs = DEFAULT_TIMEOUT_MS): Promise<T> {
   const qmp = new QmpClient(path, timeoutMs);
-  await qmp.connect();
   try {
+    await qmp.connect();
     return await fn(qmp);
   } finally {
     qmp.close();

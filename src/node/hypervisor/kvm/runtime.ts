@@ -3,18 +3,20 @@
 //   var/run/ganeti/kvm-hypervisor/conf/<instance>.runtime     [cmdline, nics, hvparams, disks] (JSON)
 //   var/run/ganeti/kvm-hypervisor/ctrl/<instance>.{qmp,serial,monitor,qga}   qemu's sockets
 //   var/run/ganeti/kvm-hypervisor/ctrl/<instance>.powerdown   a soft stop was asked (ours)
+//   var/run/ganeti/kvm-hypervisor/ctrl/<instance>.migration-stopped   a non-live migration paused it (ours)
+//   var/run/ganeti/kvm-hypervisor/socket-dir   the private short socket directory, where ctrl/ is too deep (ours)
 //   var/run/ganeti/kvm-hypervisor/nic/<instance>/<seq>        the tap device of NIC <seq>
 //   var/run/ganeti/kvm-hypervisor/{uid,chroot,chroot-quarantine,keymap}/
 // A pid file alone proves nothing: the process must be alive and its /proc/<pid>/cmdline
 // must carry "-name <instance>" (upstream's _InstancePidInfo), so a recycled pid or a
 // stale file is never taken for the instance.
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { HypervisorError } from '../../../core/errors.ts';
 import type { NodePaths } from '../../../util/paths.ts';
-import { writeFileAtomic } from '../../../util/fs.ts';
+import { writeFileAtomic, writeFileAtomicSync } from '../../../util/fs.ts';
+import { closeTaps, savedTaps } from './netdev.ts';
 
 type Dict = Record<string, unknown>;
 
@@ -65,6 +67,11 @@ export class KvmFiles {
     return path.join(this.ctrlDir, `${checkName(name)}.powerdown`);
   }
 
+  /** A non-live migration stopped this guest (ours: a failed migration resumes only such a guest). */
+  migrationStopFile(name: string): string {
+    return path.join(this.ctrlDir, `${checkName(name)}.migration-stopped`);
+  }
+
   instanceNicDir(name: string): string {
     return path.join(this.nicDir, checkName(name));
   }
@@ -77,24 +84,65 @@ export class KvmFiles {
     return path.join(this.keymapDir, checkName(name));
   }
 
+  /** Where the private short socket directory of this node is recorded (see socketDir). */
+  get socketDirRecord(): string {
+    return path.join(this.root, 'socket-dir');
+  }
+
   /**
    * The directory qemu's sockets are made in: ctrl/, or, where the node's root makes
-   * ctrl/<name>.serial longer than a unix socket path may be, a short symlink to it in
-   * the system's temporary directory (/tmp/gnt-kvm-<hash of ctrl>).
+   * ctrl/<name>.monitor longer than a unix socket path may be, "<private>/c", a link to
+   * ctrl/ inside a private directory of the system's temporary directory (made with
+   * mkdtemp, mode 0700, ours) whose path is recorded in kvm-hypervisor/socket-dir and
+   * reused while it is still that: a predictable name in /tmp could be anybody's.
    */
   socketDir(name: string): string {
     const longest = path.join(this.ctrlDir, `${checkName(name)}.monitor`);
     if (longest.length <= MAX_SOCKET_PATH) return this.ctrlDir;
-    const link = path.join(os.tmpdir(), `gnt-kvm-${crypto.createHash('sha256').update(this.ctrlDir).digest('hex').slice(0, 16)}`);
-    try {
-      if (fs.readlinkSync(link) === this.ctrlDir) return link;
-      fs.unlinkSync(link);
-    } catch { /* not there yet, or not a link */ }
-    fs.symlinkSync(this.ctrlDir, link);
+    const link = path.join(this.privateShortDir(), 'c');
     if (path.join(link, `${name}.monitor`).length > MAX_SOCKET_PATH) {
       throw new HypervisorError(`Instance name ${name} is too long for qemu's control sockets`);
     }
     return link;
+  }
+
+  private privateShortDir(): string {
+    let recorded: string | null = null;
+    try {
+      recorded = fs.readFileSync(this.socketDirRecord, 'utf8').trim() || null;
+    } catch { /* none yet */ }
+    if (recorded && this.validShortDir(recorded)) return recorded;
+    try {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gnt-kvm-'));
+      fs.chmodSync(dir, 0o700);
+      fs.symlinkSync(this.ctrlDir, path.join(dir, 'c'));
+      writeFileAtomicSync(this.socketDirRecord, `${dir}\n`, { mode: 0o600 });
+      return dir;
+    } catch (err) {
+      throw new HypervisorError(`Cannot make a short directory for qemu's control sockets: ${(err as Error).message}`);
+    }
+  }
+
+  /** `dir` is a real directory of ours, closed to others, whose "c" links to ctrl/ (made again if missing). */
+  private validShortDir(dir: string): boolean {
+    try {
+      const st = fs.lstatSync(dir);
+      const uid = process.getuid?.() ?? st.uid;
+      if (!st.isDirectory() || st.uid !== uid || (st.mode & 0o077) !== 0) return false;
+      const link = path.join(dir, 'c');
+      let target: string | null = null;
+      try {
+        target = fs.readlinkSync(link);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') return false;
+      }
+      if (target === this.ctrlDir) return true;
+      if (target !== null) fs.unlinkSync(link);
+      fs.symlinkSync(this.ctrlDir, link);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   qmpSocket(name: string): string {
@@ -163,10 +211,14 @@ export class KvmFiles {
     return parseRuntime(this.readRuntimeText(name));
   }
 
-  /** Remove what a stopped instance leaves (upstream's _RemoveInstanceRuntimeFiles). */
+  /**
+   * Remove what a stopped instance leaves (upstream's _RemoveInstanceRuntimeFiles); the
+   * tap devices recorded in nic/<instance> are deleted before their record goes.
+   */
   removeRuntimeFiles(name: string): void {
+    closeTaps(savedTaps(this.instanceNicDir(name)));
     const dir = this.socketDir(name);
-    for (const f of [this.pidFile(name), this.runtimeFile(name), this.powerdownFile(name), this.keymapFile(name),
+    for (const f of [this.pidFile(name), this.runtimeFile(name), this.powerdownFile(name), this.migrationStopFile(name), this.keymapFile(name),
       path.join(this.uidDir, name),
       ...['qmp', 'serial', 'monitor', 'qga'].map((s) => path.join(dir, `${name}.${s}`))]) {
       fs.rmSync(f, { force: true });
