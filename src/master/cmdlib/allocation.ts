@@ -9,7 +9,7 @@ import { secondaryNodes } from '../config/instance-params.ts';
 import type { ConfigData } from '../config/model.ts';
 import { buildInput } from '../iallocator/input.ts';
 import { chooseAllocator, multiAllocate, runIAllocatorRequest, type AllocRequest, type IARequest } from '../iallocator/index.ts';
-import { expandNode, type LockPlan, type LUContext, type LUFactory, type LogicalUnit } from './base.ts';
+import { expandNode, submitChildJobs, type LockPlan, type LUContext, type LUFactory, type LogicalUnit } from './base.ts';
 import { computeNics } from './instance-nics.ts';
 import { computeDisks } from './instance-storage.ts';
 import { upgradeBeParams } from './instance-utils.ts';
@@ -157,16 +157,7 @@ export function instanceMultiAlloc(op: OpInput, ctx: LUContext): LogicalUnit {
         allocatable = instances.map((i) => i.instance_name as string);
         failed = [];
       }
-      // upstream's _SetBaseOpParams: the children inherit debug level, priority and reason.
-      const full = jobs.map((ops) => ops.map((o) => validateOpcode({
-        ...o,
-        debug_level: op.debug_level,
-        priority: op.priority,
-        comment: `Submitted by ${op.OP_ID}`,
-        reason: [...((op.reason as unknown[]) ?? [])],
-      })));
-      const submitted = full.length > 0 ? await ctx.master.submitJobs(full) : [];
-      return { allocatable, failed, jobs: submitted };
+      return { allocatable, failed, jobs: await submitChildJobs(ctx, op, jobs) };
     },
   };
 }

@@ -3,7 +3,7 @@
 // expandNames → checkPrereq (the opcode is "waiting") → exec (the opcode is "running").
 // A logical unit touches nodes only through the RPC client.
 import { ECODE, OpPrereqError } from '../../core/errors.ts';
-import type { OpInput } from '../../core/opcodes.ts';
+import { validateOpcode, type OpInput } from '../../core/opcodes.ts';
 import type { Logger } from '../../util/log.ts';
 import type { RpcClient, RpcResult, RpcTarget } from '../../rpc/client.ts';
 import { nodedPort } from '../../util/services.ts';
@@ -106,4 +106,20 @@ export function raiseOnFailure(result: RpcResult, msg: string, errorClass: new (
 
 export function logInfo(ctx: LUContext, message: string): void {
   ctx.feedback(` - INFO: ${message}`);
+}
+
+/**
+ * Submit jobs from inside an opcode (upstream's ResultWithJobs), each opcode given mcpu's
+ * _SetBaseOpParams: the parent's debug level and priority, "Submitted by OP_…" as comment,
+ * and the parent's reason trail after its own. Answers [ok, job id or error] per job.
+ */
+export async function submitChildJobs(ctx: LUContext, parent: OpInput, jobs: Array<Array<Record<string, unknown>>>): Promise<Array<[boolean, number | string]>> {
+  if (jobs.length === 0) return [];
+  return ctx.master.submitJobs(jobs.map((ops) => ops.map((op) => validateOpcode({
+    ...op,
+    debug_level: parent.debug_level,
+    priority: parent.priority,
+    comment: (op.comment as string | null | undefined) || `Submitted by ${parent.OP_ID}`,
+    reason: [...((op.reason as unknown[] | undefined) ?? []), ...((parent.reason as unknown[]) ?? [])],
+  }))));
 }

@@ -3,34 +3,19 @@
 // ResultWithJobs); their result is {"jobs": [[true, job id] | [false, error], ...]}, which
 // `gnt-node migrate|evacuate` and RAPI clients follow.
 import { ECODE, OpExecError, OpPrereqError } from '../../core/errors.ts';
-import { OPCODE_TABLE, validateOpcode, type OpInput } from '../../core/opcodes.ts';
+import { OPCODE_TABLE, type OpInput } from '../../core/opcodes.ts';
 import { niceSort } from '../config/ssconf.ts';
 import type { InstanceObject, NodeObject } from '../config/model.ts';
 import { planNodeEvacuation, type EvacuationPlan } from '../iallocator/index.ts';
-import { expandNode, logInfo, type HookSpec, type LockPlan, type LogicalUnit, type LUContext } from './base.ts';
+import { expandNode, logInfo, submitChildJobs, type HookSpec, type LockPlan, type LogicalUnit, type LUContext } from './base.ts';
 import { checkIAllocatorOrNode } from './instance-migration.ts';
 import { logWarning } from './instance-utils.ts';
 import { secondaryNodes } from '../config/instance-params.ts';
 
 type EvacMode = 'primary-only' | 'secondary-only' | 'all';
 
-/**
- * mcpu's _SetBaseOpParams for jobs an LU submits: they inherit the debug level and the
- * priority, carry "Submitted by OP_…" as comment and the submitting opcode's reason trail.
- */
-export function childOpcode(parent: OpInput, op: Record<string, unknown>): OpInput {
-  return validateOpcode({
-    ...op,
-    debug_level: parent.debug_level,
-    priority: parent.priority,
-    comment: `Submitted by ${parent.OP_ID}`,
-    reason: [...((parent.reason as unknown[]) ?? []), ...((op.reason as unknown[] | undefined) ?? [])],
-  });
-}
-
 async function submit(ctx: LUContext, parent: OpInput, jobs: Array<Array<Record<string, unknown>>>): Promise<{ jobs: Array<[boolean, number | string]> }> {
-  if (jobs.length === 0) return { jobs: [] };
-  return { jobs: await ctx.master.submitJobs(jobs.map((ops) => ops.map((o) => childOpcode(parent, o)))) };
+  return { jobs: await submitChildJobs(ctx, parent, jobs) };
 }
 
 function primaryInstances(ctx: LUContext, nodeUuid: string): InstanceObject[] {

@@ -8,12 +8,12 @@ import path from 'node:path';
 import fs from 'node:fs';
 import { PROTOCOL_VERSION, RELEASE_VERSION } from '../../core/constants.ts';
 import { ECODE, OpPrereqError } from '../../core/errors.ts';
-import { validateOpcode, type OpInput } from '../../core/opcodes.ts';
+import type { OpInput } from '../../core/opcodes.ts';
 import { ssconfText } from '../../core/ssconf.ts';
 import type { RpcResult } from '../../rpc/client.ts';
 import type { ConfigData, NodeGroupObject, NodeObject } from '../config/model.ts';
 import { niceSort, ssconfValues } from '../config/ssconf.ts';
-import { rpcTarget, type HookSpec, type LockPlan, type LogicalUnit, type LUContext } from './base.ts';
+import { rpcTarget, submitChildJobs, type HookSpec, type LockPlan, type LogicalUnit, type LUContext } from './base.ts';
 
 // --- Error codes and the reporting mix-in (upstream's _VerifyErrors) -------------------
 
@@ -327,15 +327,7 @@ export function clusterVerify(op: OpInput, ctx: LUContext): LogicalUnit {
       for (const group of groups) {
         jobs.push([{ OP_ID: 'OP_CLUSTER_VERIFY_GROUP', group_name: group, verify_clutter: op.verify_clutter, depends: depends(), ...common }]);
       }
-      // upstream's _SetBaseOpParams: the children inherit debug level, priority and reason.
-      const full = jobs.map((ops) => ops.map((o) => validateOpcode({
-        ...o,
-        debug_level: op.debug_level,
-        priority: op.priority,
-        comment: `Submitted by ${op.OP_ID}`,
-        reason: [...((op.reason as unknown[]) ?? [])],
-      })));
-      return { jobs: await ctx.master.submitJobs(full) };
+      return { jobs: await submitChildJobs(ctx, op, jobs) };
     },
   };
 }
