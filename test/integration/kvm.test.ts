@@ -143,8 +143,10 @@ before(() => {
     fs.mkdirSync(path.dirname(dir), { recursive: true });
     fs.symlinkSync(shared, dir);
   }
-  ok(node1, 'gnt-instance', ['add', '--net', `0:link=${bridged ? BRIDGE : 'lo'}`, '-o', 'noop', '-t', 'sharedfile', '--disk', '0:size=1G', '--no-name-check', '--no-ip-check', '-n', 'node2',
+  const added = ok(node1, 'gnt-instance', ['add', '--net', `0:link=${bridged ? BRIDGE : 'lo'}`, '-o', 'noop', '-t', 'sharedfile', '--disk', '0:size=1G', '--no-name-check', '--no-ip-check', '-n', 'node2',
     '-B', 'maxmem=128,minmem=128,vcpus=1', '-H', `kvm:kernel_args=ro ganeti_name=${INST} quiet`, INST]);
+  // The add says which accelerator runs the new guest.
+  assert.match(added, new RegExp(`KVM: instance ${INST} started with (TCG software emulation|KVM acceleration)`));
 });
 
 after(() => {

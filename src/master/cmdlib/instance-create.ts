@@ -439,6 +439,8 @@ export function instanceCreate(op: OpInput, ctx: LUContext): LogicalUnit {
         ctx.feedback('* starting instance...');
         const r = await callNode(ctx, pnode.uuid, 'instance_start', [instDict(ctx, inst), false, op.reason]);
         raiseRpc(r, 'Could not start instance');
+        // The hypervisor's line for the operator (kvm: which accelerator runs the guest).
+        if (r.ok && typeof r.payload === 'string') logInfo(ctx, r.payload);
       }
       return [pnode.name];
     },
