@@ -7,7 +7,11 @@
 // Knobs: BENCH_JOBS (default 1000), BENCH_CLIENTS (default 10), BENCH_CLI_RUNS (20).
 // The jobs are OP_TEST_DELAY with duration 0.001 s on the master: Ganeti refuses a
 // zero duration ("Duration must be greater than zero"), so this is the emptiest job
-// that can succeed; it still makes the node RPC to the master's noded.
+// that can succeed; it sleeps in the master daemon, as upstream's LUTestDelay on_master.
+//
+// The queue writes one file per job, and on ext4 without a journal (this kind of
+// machine) creating a file gets much slower for minutes after many files were deleted
+// nearby (ext4 skips recently freed inodes one by one): the bench prints that cost.
 import fs from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -24,6 +28,24 @@ const BASELINE = { jobsPerSec: 2, latencyMs: 1000, cliMs: 250, syncDelayMs: 783 
 function cpuMs(pid: number): number {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * (1000 / 100); // clock ticks at USER_HZ 100
+}
+
+/** Microseconds to create one small file where the queue lives (the disk's state matters, see above). */
+function fileCreateMicros(dir: string): number {
+  const probe = fs.mkdtempSync(path.join(dir, 'create-probe-'));
+  const n = 200;
+  const t0 = performance.now();
+  for (let i = 0; i < n; i++) fs.writeFileSync(path.join(probe, `f${i}`), 'x'.repeat(1000));
+  const us = ((performance.now() - t0) * 1000) / n;
+  fs.rmSync(probe, { recursive: true, force: true });
+  return us;
+}
+
+/** Move every finished job to the archive, so that each phase starts with a short queue. */
+async function archiveAll(socket: string): Promise<void> {
+  const client = await LuxiClient.connect(socket);
+  await client.call('AutoArchiveJobs', [-1, 60]);
+  client.close();
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -50,6 +72,49 @@ async function benchJobs(socket: string) {
   const wall = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
   return { wall, rate: JOBS / wall, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed };
+}
+
+/**
+ * The queue's throughput: each of the clients submits its share back to back (every id
+ * acknowledged only once durable) while a second connection per client follows its jobs
+ * to their end. jobs/s = jobs / (first submission → last success); submit→success from
+ * the jobs' own received and end timestamps.
+ */
+async function benchPipelined(socket: string) {
+  const share = Math.ceil(JOBS / CLIENTS);
+  const ids: number[] = [];
+  let failed = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: CLIENTS }, async () => {
+    const [submitter, follower] = await Promise.all([LuxiClient.connect(socket), LuxiClient.connect(socket)]);
+    const mine: number[] = [];
+    let submitted = false;
+    let wake = () => {};
+    const follow = (async () => {
+      for (let i = 0; ; i++) {
+        while (i >= mine.length && !submitted) await new Promise<void>((r) => { wake = r; });
+        if (i >= mine.length) return;
+        if ((await jobEnd(follower, mine[i])) !== 'success') failed++;
+      }
+    })();
+    for (let i = 0; i < share; i++) {
+      mine.push((await submitter.call('SubmitJob', [[{ OP_ID: 'OP_TEST_DELAY', duration: 0.001 }]])) as number);
+      wake();
+    }
+    submitted = true;
+    wake();
+    await follow;
+    ids.push(...mine);
+    submitter.close();
+    follower.close();
+  }));
+  const wall = (performance.now() - start) / 1000;
+  const client = await LuxiClient.connect(socket);
+  const rows = (await client.call('QueryJobs', [ids, ['received_ts', 'end_ts']])) as Array<[[number, number], [number, number]]>;
+  client.close();
+  const ms = ([sec, us]: [number, number]) => sec * 1000 + us / 1000;
+  const latencies = rows.map(([received, end]) => ms(end) - ms(received)).sort((a, b) => a - b);
+  return { rate: ids.length / wall, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed };
 }
 
 async function benchSubmitOnly(socket: string, n: number) {
@@ -99,6 +164,7 @@ try {
   const socket = node.file('var/run/ganeti/socket/ganeti-query');
   console.log(`bench: ${JOBS} OP_TEST_DELAY(0.001) jobs, ${CLIENTS} parallel LUXI clients, one-node virtual cluster on ${node.ip}`);
   const masterd = Number(fs.readFileSync(node.file('var/run/ganeti/ganeti-masterd.pid'), 'utf8'));
+  console.log(`creating a small file next to the queue: ${fileCreateMicros(node.file('var/lib/ganeti')).toFixed(0)} µs (about 20 on a disk without recent mass deletions)`);
   const cpuBefore = cpuMs(masterd);
   const jobs = await benchJobs(socket);
   const cpuPerJob = (cpuMs(masterd) - cpuBefore) / JOBS;
@@ -106,6 +172,11 @@ try {
   console.log(`submit→success latency: p50 ${jobs.p50.toFixed(1)} ms, p99 ${jobs.p99.toFixed(1)} ms  (real Ganeti 700–1300 ms: ×${(BASELINE.latencyMs / jobs.p50).toFixed(0)} faster at p50)`);
   console.log(`master daemon CPU per job: ${cpuPerJob.toFixed(2)} ms (one core: at most ${(1000 / cpuPerJob).toFixed(0)} jobs/s)`);
   if (jobs.failed) console.log(`WARNING: ${jobs.failed} jobs did not succeed`);
+  await archiveAll(socket);
+  const piped = await benchPipelined(socket);
+  console.log(`jobs/s (${CLIENTS} clients submitting back to back, every job followed to success): ${piped.rate.toFixed(1)}; submit→success p50 ${piped.p50.toFixed(1)} ms, p99 ${piped.p99.toFixed(1)} ms`);
+  if (piped.failed) console.log(`WARNING: ${piped.failed} jobs did not succeed`);
+  await archiveAll(socket);
   const submitRate = await benchSubmitOnly(socket, JOBS);
   console.log(`submissions acknowledged (durable) per second: ${submitRate.toFixed(0)}`);
   const contention = await benchContention(socket);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
-import { jobEnd, TestCluster, type VirtualNode } from './cluster.ts';
+import { jobEnd, TestCluster, waitFor, type VirtualNode } from './cluster.ts';
 import { LuxiClient } from '../../src/luxi/client.ts';
 
 let cluster: TestCluster;
@@ -56,9 +56,11 @@ test('50 jobs submitted together all succeed; their files are on disk as Ganeti 
   const statuses = await Promise.all(ids.map(waitJob));
   assert.ok(statuses.every((s) => s === 'success'), statuses.join(','));
   const last = ids[ids.length - 1];
-  assert.equal(fs.readFileSync(node.file('var/lib/ganeti/queue/serial'), 'utf8'), `${last}\n`);
+  await waitFor(() => fs.readFileSync(node.file('var/lib/ganeti/queue/serial'), 'utf8') === `${last}\n`);
   for (const id of ids) {
     const file = node.file(`var/lib/ganeti/queue/job-${id}`);
+    // The journal made the end durable; the job's own file follows within moments.
+    await waitFor(() => JSON.parse(fs.readFileSync(file, 'utf8')).ops[0].status === 'success');
     assert.equal(fs.statSync(file).mode & 0o777, 0o640);
     const text = fs.readFileSync(file, 'utf8');
     assert.ok(text.startsWith('{\n "end_timestamp": ['));

@@ -230,6 +230,7 @@ test('watcher pause, info and continue', () => {
 test('a job file removed by hand makes that job unknown, never the master sick', async () => {
   const id = await submit(delay(0.01));
   assert.equal(await finished(id), 'success');
+  await waitFor(() => fs.existsSync(node.file(`var/lib/ganeti/queue/job-${id}`))); // the file follows the journal
   fs.rmSync(node.file(`var/lib/ganeti/queue/job-${id}`));
   fs.writeFileSync(node.file('var/lib/ganeti/queue/stray-file'), 'junk');
   fs.writeFileSync(node.file('var/lib/ganeti/queue/job-888888'), '{"half": ');

@@ -20,13 +20,16 @@ function queueDir(): string {
 
 const job = (id: number, duration = 1) => newJob(id, [{ OP_ID: 'OP_TEST_DELAY', duration }], [1795466845, 206459]);
 
-test('a save resolves once durable, and the job file is then in the queue directory', async () => {
+test('a save resolves once durable, and the job file follows in the queue directory', async () => {
   const dir = queueDir();
   const store = new JobStore(dir);
   store.replay();
   const j = job(1);
   j.ops[0].status = 'success';
   await store.saveJob(j);
+  assert.ok(store.viewPending('job-1') || fs.existsSync(path.join(dir, 'job-1')), 'a file not yet written is known to be on its way');
+  await store.viewsWritten();
+  assert.ok(!store.viewPending('job-1'));
   assert.equal(fs.readFileSync(path.join(dir, 'job-1'), 'utf8'), serializeJob(j));
   await store.drain();
   assert.deepEqual(fs.readdirSync(dir).filter((n) => n.startsWith('journal')), [], 'a clean stop leaves no journal');
@@ -53,9 +56,13 @@ test('a torn last record is ignored; the records before it count', async () => {
   const store = new JobStore(dir);
   store.replay();
   await store.saveJob(job(1));
-  const journal = fs.readdirSync(dir).find((n) => n.startsWith('journal.'))!;
-  const line = fs.readFileSync(path.join(dir, journal), 'utf8').split('\n')[0];
-  fs.appendFileSync(path.join(dir, journal), line.slice(0, line.length / 2));
+  const journal = path.join(dir, fs.readdirSync(dir).find((n) => n.startsWith('journal.'))!);
+  const [line, rest] = fs.readFileSync(journal, 'utf8').split('\n');
+  assert.match(rest, /^\0+$/, 'the journal grows in zero-filled chunks; records come first');
+  // A torn record where the next one would go, before the zeros.
+  const fd = fs.openSync(journal, 'r+');
+  fs.writeSync(fd, line.slice(0, line.length / 2), line.length + 1);
+  fs.closeSync(fd);
   fs.rmSync(path.join(dir, 'job-1'), { force: true });
   const again = new JobStore(dir);
   assert.equal(again.replay(), 1);
@@ -74,7 +81,7 @@ test('archive moves are journaled: replay never brings an archived job back', as
   j.ops[0].status = 'success';
   await store.saveJob(j);
   await store.archiveJob(12345, 10000);
-  assert.ok(fs.existsSync(path.join(dir, 'archive/1/job-12345')));
+  assert.ok(fs.existsSync(path.join(dir, 'archive/1/job-12345')), 'a move is in the queue directory when acknowledged');
   assert.ok(!fs.existsSync(path.join(dir, 'job-12345')));
   fs.rmSync(path.join(dir, 'archive'), { recursive: true });
   new JobStore(dir).replay();

@@ -164,6 +164,7 @@ export class JobExecutor {
         await this.queue.commit(job);
         return;
       } catch (err) {
+        if (this.queue.isAbandoned(job)) return; // its submission failed: the job never existed
         this.log.error({ job: job.id, err: String(err) }, 'cannot record the end of a job; retrying');
         await new Promise((r) => setTimeout(r, delay));
       }

@@ -22,6 +22,11 @@ import { jobFileName, JobStore } from './store.ts';
 
 /** How long WaitForJobChange holds back a change that is not the job's end (see waitForChange). */
 const PROGRESS_COALESCE_MS = 20;
+/**
+ * How long a look at the drain flag file stays valid. Our own SetDrainFlag takes effect at
+ * once; a flag file an operator creates by hand, within this time.
+ */
+const DRAIN_CHECK_MS = 500;
 
 /** One job of a submission: its id, or the error that refused it. */
 export type SubmitResult = [true, number] | [false, Error];
@@ -67,6 +72,16 @@ export class JobQueue {
    * this, never a state the executor set in memory that a crash could still undo.
    */
   private durable = new Map<number, Job>();
+  /**
+   * Jobs handed to the executor before their submission is durable, with that submission's
+   * outcome. They are unknown to clients until it resolves (see commit).
+   */
+  private admitting = new Map<Job, Promise<void>>();
+  /** The same jobs by id (a job of the same submission may depend on them). */
+  private admittingIds = new Map<number, Job>();
+  /** Jobs whose submission failed: never acknowledged, never recorded again. */
+  private abandoned = new WeakSet<Job>();
+  private drainChecked: { at: number; drained: boolean } | null = null;
   private lastSerial = 0;
   private accepting = true;
   private readonly changes = new EventEmitter();
@@ -171,7 +186,11 @@ export class JobQueue {
   }
 
   get drained(): boolean {
-    return fs.existsSync(this.paths.queueDrain);
+    const now = Date.now();
+    if (this.drainChecked === null || now - this.drainChecked.at > DRAIN_CHECK_MS) {
+      this.drainChecked = { at: now, drained: fs.existsSync(this.paths.queueDrain) };
+    }
+    return this.drainChecked.drained;
   }
 
   stopAccepting(): void {
@@ -186,7 +205,7 @@ export class JobQueue {
   async submit(jobsOps: OpInput[][], opts: { ignoreDrain?: boolean } = {}): Promise<SubmitResult[]> {
     if (!this.accepting) throw new JobQueueError('Job queue is shutting down, refusing job');
     if (!opts.ignoreDrain && this.drained) throw new GenericError('Queue drained');
-    if (this.jobs.size + jobsOps.length > JOB_QUEUE_SIZE_HARD_LIMIT) throw new JobQueueFull();
+    if (this.jobs.size + this.admitting.size + jobsOps.length > JOB_QUEUE_SIZE_HARD_LIMIT) throw new JobQueueFull();
     const first = this.lastSerial + 1;
     const now = splitTime();
     const tsNs = rawJson((BigInt(now[0]) * 1_000_000_000n + BigInt(now[1]) * 1000n).toString());
@@ -213,12 +232,31 @@ export class JobQueue {
     this.lastSerial = first + jobsOps.length - 1;
     // The serial file's own copy may lag: the journal holds it, and recovery also takes the
     // highest job id found.
-    await Promise.all([this.store.saveFile('serial', `${this.lastSerial}\n`, false), ...created.map((j) => this.store.saveJob(j))]);
+    const states = created.map(snapshot);
+    const admitted = Promise.all([this.store.saveFile('serial', `${this.lastSerial}\n`, false), ...created.map((j) => this.store.saveJob(j))])
+      .then(() => {
+        created.forEach((job, i) => {
+          this.admitting.delete(job);
+          this.admittingIds.delete(job.id);
+          this.jobs.set(job.id, job);
+          this.durable.set(job.id, states[i]);
+        });
+      }, (err: unknown) => {
+        for (const job of created) {
+          this.admitting.delete(job);
+          this.admittingIds.delete(job.id);
+          this.abandoned.add(job);
+        }
+        throw err;
+      });
+    // The executor may take the jobs now: a job that can start at once records "running"
+    // in the same journal batch as its submission, one sync instead of two (see commit).
     for (const job of created) {
-      this.jobs.set(job.id, job);
-      this.durable.set(job.id, snapshot(job));
-      this.onRunnable?.(job);
+      this.admitting.set(job, admitted);
+      this.admittingIds.set(job.id, job);
     }
+    for (const job of created) this.onRunnable?.(job);
+    await admitted;
     return results;
   }
 
@@ -247,7 +285,7 @@ export class JobQueue {
    */
   get(id: number): Job | undefined {
     const job = this.jobs.get(id);
-    if (job && this.settled.has(job) && !fs.existsSync(path.join(this.paths.queueDir, jobFileName(id)))) {
+    if (job && this.settled.has(job) && !this.store.viewPending(jobFileName(id)) && !fs.existsSync(path.join(this.paths.queueDir, jobFileName(id)))) {
       this.forget(id, 'job file removed from the queue directory');
       return undefined;
     }
@@ -268,10 +306,24 @@ export class JobQueue {
     return archived ? { job: archived, archived: true } : null;
   }
 
-  /** Record a change: durable first, then reported to waiting clients. */
+  /** True for a job whose submission failed (the executor drops it). */
+  isAbandoned(job: Job): boolean {
+    return this.abandoned.has(job);
+  }
+
+  /**
+   * Record a change: durable first, then reported to waiting clients. A change to a job
+   * whose submission is not durable yet joins the submission's journal record when that
+   * has not been written yet (the two become durable together); otherwise it waits for the
+   * submission first, so that a failed submission never leaves a later record behind.
+   */
   async commit(job: Job): Promise<void> {
+    if (this.abandoned.has(job)) throw new JobQueueError(`Job ${job.id} was not accepted: its submission could not be recorded`);
+    const admission = this.admitting.get(job);
+    if (admission && !this.store.isPending(jobFileName(job.id))) await admission;
     const state = snapshot(job);
     await this.store.saveJob(job);
+    if (admission) await admission;
     if (this.jobs.get(job.id) === job) this.durable.set(job.id, state);
     if (isFinalized(state)) this.settled.add(job);
     this.changes.emit(String(job.id));
@@ -292,6 +344,7 @@ export class JobQueue {
 
   /** Finalized status of a job (live or archived), or null while it is pending or unknown. */
   finalStatus(id: number): string | null | undefined {
+    if (this.admittingIds.has(id)) return null;
     const v = this.lookup(id);
     if (!v) return undefined;
     const s = jobStatus(v.job);
@@ -329,7 +382,9 @@ export class JobQueue {
       views = requested.map((id) => this.lookup(id)).filter((v): v is JobView => v !== null);
     } else {
       const present = new Set(this.store.listJobIds());
-      for (const [id, job] of this.jobs) if (!present.has(id) && this.settled.has(job)) this.forget(id, 'job file removed from the queue directory');
+      for (const [id, job] of this.jobs) {
+        if (!present.has(id) && this.settled.has(job) && !this.store.viewPending(jobFileName(id))) this.forget(id, 'job file removed from the queue directory');
+      }
       views = [...this.durable.values()].map((job) => ({ job, archived: false }));
       if (this.usesArchived(fields, filter)) views.push(...this.archivedViews());
     }
@@ -373,7 +428,8 @@ export class JobQueue {
     const view = this.lookup(id);
     if (!view) return null;
     const now = ready(view);
-    if (now || view.archived) return now ?? JOB_NOTCHANGED;
+    const holdMs = Math.min(PROGRESS_COALESCE_MS, Math.max(0, timeoutSec) * 1000);
+    if (view.archived || isFinalized(view.job) || (now && holdMs < PROGRESS_COALESCE_MS)) return now ?? JOB_NOTCHANGED;
     return new Promise((resolve) => {
       const finish = (value: unknown) => {
         clearTimeout(timer);
@@ -398,6 +454,8 @@ export class JobQueue {
         coalescing ??= setTimeout(check, PROGRESS_COALESCE_MS);
       });
       const timer = setTimeout(() => finish(JOB_NOTCHANGED), Math.max(0, Math.min(timeoutSec, 3600)) * 1000);
+      // A change already there (a first call has no previous state) is held the same way.
+      if (now) coalescing = setTimeout(check, holdMs);
     });
   }
 
@@ -482,5 +540,6 @@ export class JobQueue {
 
   async setDrainFlag(flag: boolean): Promise<void> {
     await setFlagFile(this.paths.queueDrain, flag ? '' : null);
+    this.drainChecked = { at: Date.now(), drained: flag };
   }
 }
