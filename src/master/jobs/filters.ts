@@ -165,8 +165,14 @@ function rateLimit(rule: FilterRuleObject): number | null {
 const REASON_LIMIT = /^rate-limit:(\d+):/;
 
 /** The ad-hoc rate-limit buckets of a job: reason texts "rate-limit:N:…" with their N. */
+/** A job's reasons never change once submitted: the scheduler asks for its buckets at every round. */
+const bucketsSeen = new WeakMap<Job, Map<string, number>>();
+
 export function reasonBuckets(job: Job): Map<string, number> {
+  const seen = bucketsSeen.get(job);
+  if (seen) return seen;
   const out = new Map<string, number>();
+  bucketsSeen.set(job, out);
   for (const r of reasonsOf(job)) {
     const text = Array.isArray(r) ? r[1] : undefined;
     const m = typeof text === 'string' ? REASON_LIMIT.exec(text) : null;
