@@ -164,10 +164,10 @@ function rateLimit(rule: FilterRuleObject): number | null {
 
 const REASON_LIMIT = /^rate-limit:(\d+):/;
 
-/** The ad-hoc rate-limit buckets of a job: reason texts "rate-limit:N:…" with their N. */
 /** A job's reasons never change once submitted: the scheduler asks for its buckets at every round. */
 const bucketsSeen = new WeakMap<Job, Map<string, number>>();
 
+/** The ad-hoc rate-limit buckets of a job: reason texts "rate-limit:N:…" with their N. */
 export function reasonBuckets(job: Job): Map<string, number> {
   const seen = bucketsSeen.get(job);
   if (seen) return seen;

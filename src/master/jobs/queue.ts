@@ -74,11 +74,10 @@ export class JobQueue {
   private durable = new Map<number, Job>();
   /**
    * Jobs handed to the executor before their submission is durable, with that submission's
-   * outcome. They are unknown to clients until it resolves (see commit).
+   * outcome. They are unknown to clients until it resolves (see commit); a job of the same
+   * submission may depend on them.
    */
-  private admitting = new Map<Job, Promise<void>>();
-  /** The same jobs by id (a job of the same submission may depend on them). */
-  private admittingIds = new Map<number, Job>();
+  private admitting = new Map<number, { job: Job; admitted: Promise<void> }>();
   /** Jobs whose submission failed: never acknowledged, never recorded again. */
   private abandoned = new WeakSet<Job>();
   private drainChecked: { at: number; drained: boolean } | null = null;
@@ -236,25 +235,20 @@ export class JobQueue {
     const admitted = Promise.all([this.store.saveFile('serial', `${this.lastSerial}\n`, false), ...created.map((j) => this.store.saveJob(j))])
       .then(() => {
         created.forEach((job, i) => {
-          this.admitting.delete(job);
-          this.admittingIds.delete(job.id);
+          this.admitting.delete(job.id);
           this.jobs.set(job.id, job);
           this.durable.set(job.id, states[i]);
         });
       }, (err: unknown) => {
         for (const job of created) {
-          this.admitting.delete(job);
-          this.admittingIds.delete(job.id);
+          this.admitting.delete(job.id);
           this.abandoned.add(job);
         }
         throw err;
       });
     // The executor may take the jobs now: a job that can start at once records "running"
     // in the same journal batch as its submission, one sync instead of two (see commit).
-    for (const job of created) {
-      this.admitting.set(job, admitted);
-      this.admittingIds.set(job.id, job);
-    }
+    for (const job of created) this.admitting.set(job.id, { job, admitted });
     for (const job of created) this.onRunnable?.(job);
     await admitted;
     return results;
@@ -319,7 +313,8 @@ export class JobQueue {
    */
   async commit(job: Job): Promise<void> {
     if (this.abandoned.has(job)) throw new JobQueueError(`Job ${job.id} was not accepted: its submission could not be recorded`);
-    const admission = this.admitting.get(job);
+    const pending = this.admitting.get(job.id);
+    const admission = pending?.job === job ? pending.admitted : undefined;
     if (admission && !this.store.isPending(jobFileName(job.id))) await admission;
     const state = snapshot(job);
     await this.store.saveJob(job);
@@ -344,7 +339,7 @@ export class JobQueue {
 
   /** Finalized status of a job (live or archived), or null while it is pending or unknown. */
   finalStatus(id: number): string | null | undefined {
-    if (this.admittingIds.has(id)) return null;
+    if (this.admitting.has(id)) return null;
     const v = this.lookup(id);
     if (!v) return undefined;
     const s = jobStatus(v.job);
