@@ -48,6 +48,11 @@ async function archiveAll(socket: string): Promise<void> {
   client.close();
 }
 
+/** A Ganeti timestamp [seconds, microseconds] in milliseconds. */
+function ms([sec, us]: [number, number]): number {
+  return sec * 1000 + us / 1000;
+}
+
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
@@ -112,7 +117,6 @@ async function benchPipelined(socket: string) {
   const client = await LuxiClient.connect(socket);
   const rows = (await client.call('QueryJobs', [ids, ['received_ts', 'end_ts']])) as Array<[[number, number], [number, number]]>;
   client.close();
-  const ms = ([sec, us]: [number, number]) => sec * 1000 + us / 1000;
   const latencies = rows.map(([received, end]) => ms(end) - ms(received)).sort((a, b) => a - b);
   return { rate: ids.length / wall, p50: percentile(latencies, 50), p99: percentile(latencies, 99), failed };
 }
@@ -141,7 +145,6 @@ async function benchContention(socket: string) {
   const wall = performance.now() - t0;
   const rows = (await client.call('QueryJobs', [ids, ['opstart', 'opexec']])) as [[number, number][], [number, number][]][];
   client.close();
-  const ms = ([s, us]: [number, number]) => s * 1000 + us / 1000;
   const waits = rows.map(([[start], [exec]]) => ms(exec) - ms(start)).sort((a, b) => a - b);
   return { wall, p50: percentile(waits, 50), p99: percentile(waits, 99) };
 }

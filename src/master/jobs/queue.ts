@@ -279,11 +279,19 @@ export class JobQueue {
    */
   get(id: number): Job | undefined {
     const job = this.jobs.get(id);
-    if (job && this.settled.has(job) && !this.store.viewPending(jobFileName(id)) && !fs.existsSync(path.join(this.paths.queueDir, jobFileName(id)))) {
+    if (job && this.fileExpected(job) && !fs.existsSync(path.join(this.paths.queueDir, jobFileName(id)))) {
       this.forget(id, 'job file removed from the queue directory');
       return undefined;
     }
     return job;
+  }
+
+  /**
+   * A finished job whose file is in the queue directory by now (not one still being
+   * written): its file missing means an operator removed it.
+   */
+  private fileExpected(job: Job): boolean {
+    return this.settled.has(job) && !this.store.viewPending(jobFileName(job.id));
   }
 
   private forget(id: number, why: string): void {
@@ -378,7 +386,7 @@ export class JobQueue {
     } else {
       const present = new Set(this.store.listJobIds());
       for (const [id, job] of this.jobs) {
-        if (!present.has(id) && this.settled.has(job) && !this.store.viewPending(jobFileName(id))) this.forget(id, 'job file removed from the queue directory');
+        if (!present.has(id) && this.fileExpected(job)) this.forget(id, 'job file removed from the queue directory');
       }
       views = [...this.durable.values()].map((job) => ({ job, archived: false }));
       if (this.usesArchived(fields, filter)) views.push(...this.archivedViews());
